@@ -1,0 +1,1 @@
+"""The fengkong command (Typer, rich progress bars)."""

@@ -1,0 +1,2 @@
+"""Limits, holds and exposure per party and household, in SQL; behaviour-triggered changes; early warnings.
+"""

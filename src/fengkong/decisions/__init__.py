@@ -1,0 +1,2 @@
+"""The policy language, authorisation and onboarding flows, pricing, outcomes, traces, backtests, governance.
+"""

@@ -1,0 +1,1 @@
+"""Double-entry accounts and postings (append-only), balances, reconciliation of external files."""

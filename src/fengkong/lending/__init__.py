@@ -1,0 +1,3 @@
+"""Product mechanics, schedules, day counts, close of business, repayments, delinquency, collections,
+provisioning, joint-lending splits.
+"""

@@ -1,0 +1,1 @@
+"""AUC, KS, Gini, PSI, calibration, early-performance indicators, fairness, the HTML reports."""

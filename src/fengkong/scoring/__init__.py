@@ -1,0 +1,2 @@
+"""Binning and WoE scorecards, gradient boosting, calibration, reason codes, model cards, reject inference.
+"""

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, repositories, Alembic migrations; row <-> domain adapters; the transactional outbox."""
