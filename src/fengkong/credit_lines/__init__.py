@@ -1,2 +1,1 @@
-"""Limits, holds and exposure per party and household, in SQL; behaviour-triggered changes; early warnings.
-"""
+"""Limits, holds and exposure per party and household, in SQL; behaviour-triggered changes; early warnings."""

@@ -1,2 +1,3 @@
-"""The policy language, authorisation and onboarding flows, pricing, outcomes, traces, backtests, governance.
+"""The policy language, authorisation and onboarding flows, pricing, outcomes, traces, backtests,
+governance.
 """

@@ -328,3 +328,47 @@ class Event:
     @property
     def spec(self) -> EventTypeSpec:
         return EVENT_TYPES[self.event_type]
+
+
+# -- the columnar layout (lake tables, simulator output) ----------------------------------------------------
+
+#: Columns every event table starts with, and their logical types.
+COMMON_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("event_id", "string"),
+    ("event_type", "string"),
+    ("occurred_at", "timestamp_utc_us"),
+    ("received_at", "timestamp_utc_us"),
+    ("source", "string"),
+)
+
+_LOGICAL_TYPE: Final[Mapping[AttributeKind, str]] = {
+    AttributeKind.STRING: "string",
+    AttributeKind.CHOICE: "string",
+    AttributeKind.INTEGER: "int64",
+    AttributeKind.MONEY: "int64",
+    AttributeKind.BOOLEAN: "bool",
+    AttributeKind.DECIMAL: "string",
+    AttributeKind.DATE: "date",
+}
+
+
+def subject_column(role: str) -> str:
+    """Column holding the party ID in ``role``: ``consumer`` → ``consumer_id``."""
+    return f"{role}_id"
+
+
+def attribute_column(spec: AttributeSpec) -> str:
+    """Column holding an attribute: money gets the unit last (``amount`` → ``amount_fen``)."""
+    return f"{spec.name}_fen" if spec.kind is AttributeKind.MONEY else spec.name
+
+
+def column_layout(event_type: str) -> tuple[tuple[str, str], ...]:
+    """Ordered (column, logical type) of the table for ``event_type``.
+
+    Logical types: ``string``, ``int64`` (money in fen), ``bool``, ``date``, ``timestamp_utc_us``. All
+    subject and attribute columns are nullable; required-ness is checked at ingestion.
+    """
+    spec = EVENT_TYPES[event_type]
+    subjects = tuple((subject_column(role), "string") for role in spec.all_subject_roles)
+    attributes = tuple((attribute_column(a), _LOGICAL_TYPE[a.kind]) for a in spec.attributes)
+    return COMMON_COLUMNS + subjects + attributes

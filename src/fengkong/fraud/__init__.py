@@ -1,2 +1,3 @@
-"""The identity graph and its dated ring memberships, scam and fake-hotline detection, the interception log.
+"""The identity graph and its dated ring memberships, scam and fake-hotline detection, the interception
+log.
 """

@@ -1,2 +1,1 @@
-"""Binning and WoE scorecards, gradient boosting, calibration, reason codes, model cards, reject inference.
-"""
+"""Binning and WoE scorecards, gradient boosting, calibration, reason codes, model cards, reject inference."""
