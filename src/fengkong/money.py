@@ -39,7 +39,7 @@ ROUNDING_MODES: Final[frozenset[str]] = frozenset(
     {ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN, ROUND_UP, ROUND_FLOOR, ROUND_CEILING}
 )
 
-_AMOUNT_PATTERN: Final = re.compile(r"^(?P<sign>-)?(?P<units>\d{1,18})(?:\.(?P<fraction>\d+))?$")
+_AMOUNT_PATTERN: Final = re.compile(r"^(?P<sign>-)?(?P<units>[0-9]{1,18})(?:\.(?P<fraction>[0-9]+))?$")
 _DECIMAL_PRECISION: Final = 50
 
 
