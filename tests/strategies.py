@@ -28,3 +28,12 @@ decimal_weights = st.lists(
     min_size=1,
     max_size=20,
 ).filter(lambda weights: sum(weights) > 0)
+
+
+# -- store: event IDs in overlapping batches ----------------------------------------------------------------
+event_ids = st.sampled_from([f"evt-{n:03d}" for n in range(40)])
+
+
+def event_id_batches() -> st.SearchStrategy[list[list[str]]]:
+    """Batches of event IDs drawn from a small pool, so batches overlap and repeat IDs inside themselves."""
+    return st.lists(st.lists(event_ids, max_size=25), max_size=8)

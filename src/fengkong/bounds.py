@@ -18,6 +18,9 @@ event_id_length_max: Final = 128
 event_type_length_max: Final = 64
 event_clock_skew_seconds_max: Final = 300  # received_at may precede occurred_at by at most this
 dedup_window_events_max: Final = 10_000_000  # remembered event IDs in the in-process deduplicator
+event_party_id_length_max: Final = 128  # a subject party ID
+event_string_length_max: Final = 1_024  # a string, choice or decimal attribute value
+event_source_length_max: Final = 64  # the producer name in ``source``
 
 # -- transport ---------------------------------------------------------------------------------------
 transport_queue_events_max: Final = 1_000_000  # in-process queue capacity
@@ -26,21 +29,39 @@ stream_length_max: Final = 10_000_000  # approximate MAXLEN per stream partition
 stream_read_batch_events_max: Final = 1_000
 stream_block_ms_max: Final = 2_000
 redis_connect_timeout_ms_max: Final = 2_000
+stream_reclaim_idle_ms_min: Final = 60_000  # a pending message idle this long belongs to a dead consumer
+stream_reclaim_rounds_max: Final = 1_000  # XAUTOCLAIM calls per partition in one reclaim
 
 # -- lake --------------------------------------------------------------------------------------------
 lake_row_group_rows_max: Final = 128_000
 lake_file_rows_max: Final = 2_000_000
+lake_file_sequence_max: Final = 999_999  # part-NNNNNN.parquet files per event type and date
 
 # -- storage -----------------------------------------------------------------------------------------
 database_connect_timeout_seconds_max: Final = 5
 outbox_drain_batch_rows_max: Final = 500
 idempotency_key_length_max: Final = 128
+sqlite_busy_timeout_ms_max: Final = 5_000  # a SQLite writer waits this long for the write lock
+ingested_events_insert_rows_max: Final = 1_000  # rows per INSERT (5 parameters each; SQLite allows 32,766)
+outbox_attempts_max: Final = 25  # a row failing this often is no longer claimed (a dead letter to inspect)
+outbox_drain_batches_max: Final = 100  # batches one drain call works through before returning
+outbox_topic_length_max: Final = 128
+outbox_key_length_max: Final = 256
+outbox_payload_bytes_max: Final = 1_048_576  # one outbox message as JSON text
+outbox_error_chars_max: Final = 2_000  # the last publish error kept on a row
+party_id_length_max: Final = 128
+household_parties_max: Final = 64  # parties listed for one household
+tenant_id_length_max: Final = 64
+endpoint_name_length_max: Final = 128
+idempotency_response_bytes_max: Final = 1_048_576  # one remembered response as JSON text
 
 # -- simulator ---------------------------------------------------------------------------------------
 sim_days_max: Final = 3_650
 sim_consumers_max: Final = 10_000_000
 sim_chunk_parties_max: Final = 100_000  # parties simulated together in one chunk (memory bound)
 sim_memory_bytes_max: Final = 4 * 1024**3  # large-scale runs stay within 4 GiB
+sim_ring_size_max: Final = 6_000  # identities in one fraud ring (largest police cases: 1,000–6,000)
+sim_pending_trade_documents_max: Final = 10_000_000  # trade documents scheduled for later days
 
 # -- decisions and API -------------------------------------------------------------------------------
 decision_timeout_ms_max: Final = 200

@@ -1,1 +1,3 @@
 """Imports every command module so that each registers its command on :data:`fengkong.cli.main.app`."""
+
+from fengkong.cli import db  # noqa: F401

@@ -1,0 +1,115 @@
+"""The tables, in one :data:`metadata` with a naming convention for constraints.
+
+Alembic migrations (``store/migrations/versions/``) create exactly these tables; a test compares the migrated
+schema with this metadata on SQLite and PostgreSQL. Change both together.
+
+Timestamps are :class:`UtcDateTime`: timezone-aware UTC in Python on every backend. PostgreSQL stores
+``timestamptz``; SQLite has no zones, so values are stored as naive UTC text (which sorts in time order) and
+come back with ``tzinfo=UTC``. A naive datetime is refused at the boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from fengkong import bounds
+from fengkong.clock import require_utc
+
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata: Final = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+SHA256_HEX_LENGTH: Final = 64
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend (see the module docstring)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        instant = require_utc(value)
+        if dialect.name == "sqlite":
+            return instant.replace(tzinfo=None)
+        return instant
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+parties: Final = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("party_id", sa.String(bounds.party_id_length_max), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # sorted role values joined by commas: "consumer,rider"
+    sa.Column("roles", sa.String(256), nullable=False),
+    sa.Column("household_id", sa.String(bounds.party_id_length_max), nullable=True),
+    # Not a foreign key: events may introduce a business before the person who owns it.
+    sa.Column("owner_party_id", sa.String(bounds.party_id_length_max), nullable=True),
+    # JSON list of [name, value] pairs (Party.attributes); never personal data
+    sa.Column("attributes", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("kind IN ('person', 'business')", name="kind"),
+    sa.CheckConstraint("roles <> ''", name="roles_not_empty"),
+    sa.Index(None, "household_id"),
+    sa.Index(None, "owner_party_id"),
+)
+
+ingested_events: Final = sa.Table(
+    "ingested_events",
+    metadata,
+    sa.Column("event_id", sa.String(bounds.event_id_length_max), primary_key=True),
+    sa.Column("event_type", sa.String(bounds.event_type_length_max), nullable=False),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("ingested_at", UtcDateTime(), nullable=False),
+)
+
+outbox: Final = sa.Table(
+    "outbox",
+    metadata,
+    # BIGINT on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("topic", sa.String(bounds.outbox_topic_length_max), nullable=False),
+    sa.Column("key", sa.String(bounds.outbox_key_length_max), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),  # JSON object text
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("published_at", UtcDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    # Workers look for unpublished rows in id order; published rows are history.
+    sa.Index(None, "published_at", "id"),
+)
+
+idempotency_keys: Final = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("tenant", sa.String(bounds.tenant_id_length_max), primary_key=True),
+    sa.Column("endpoint", sa.String(bounds.endpoint_name_length_max), primary_key=True),
+    sa.Column("key", sa.String(bounds.idempotency_key_length_max), primary_key=True),
+    sa.Column("request_hash", sa.String(SHA256_HEX_LENGTH), nullable=False),  # sha256 of the request body
+    # JSON text of the first response; NULL only inside the transaction that is computing it
+    sa.Column("response", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
