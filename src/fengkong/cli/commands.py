@@ -1,3 +1,6 @@
 """Imports every command module so that each registers its command on :data:`fengkong.cli.main.app`."""
 
-from fengkong.cli import db  # noqa: F401
+from fengkong.cli import (
+    db,  # noqa: F401
+    ingest,  # noqa: F401
+)

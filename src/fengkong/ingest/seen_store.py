@@ -30,11 +30,16 @@ class StoreSeenEvents:
         self._repository = IngestedEventRepository(clock)
         self._connection: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
+        self._owns_engine = False
 
     @classmethod
     def from_url(cls, url: str, clock: Clock) -> StoreSeenEvents:
-        """For the (migrated) database at ``url``: ``sqlite:///path`` or ``postgresql+psycopg://...``."""
-        return cls(make_engine(url), clock)
+        """For the (migrated) database at ``url``: ``sqlite:///path`` or ``postgresql+psycopg://...``.
+
+        The engine is made here and disposed when the ``with`` block ends."""
+        seen = cls(make_engine(url), clock)
+        seen._owns_engine = True
+        return seen
 
     def _open(self) -> sa.Connection:
         if self._connection is None:
@@ -76,3 +81,5 @@ class StoreSeenEvents:
         traceback: TracebackType | None,
     ) -> None:
         self.rollback()
+        if self._owns_engine:
+            self.engine.dispose()

@@ -163,7 +163,10 @@ def parse_attribute(spec: AttributeSpec, value: object, field: str) -> Attribute
             raise InputError(
                 f"money must be a string such as '1234.56', got {_type_name(value)}", field=field
             )
-        amount_fen = Money.parse(value).amount_minor
+        try:
+            amount_fen = Money.parse(value).amount_minor
+        except InputError as error:
+            raise InputError(error.reason, field=field) from None
         if not INT64_MIN <= amount_fen <= INT64_MAX:
             raise InputError("amount out of range", field=field)
         return amount_fen
@@ -289,8 +292,14 @@ def parse_record(record: object, clock: Clock) -> Event:
 def _known_event_id(record: object) -> str | None:
     if isinstance(record, dict):
         value = record.get("event_id")
-        if isinstance(value, str) and 0 < len(value) <= bounds.event_id_length_max:
-            return value
+        return _readable_event_id(value)
+    return None
+
+
+def _readable_event_id(value: object) -> str | None:
+    """``value`` when it can name the record in a rejection (a non-blank string within the bound)."""
+    if isinstance(value, str) and value.strip() and len(value) <= bounds.event_id_length_max:
+        return value
     return None
 
 
@@ -554,13 +563,8 @@ def _rejections(table: pa.Table, flags: _Flags, first_row: int, file: str) -> tu
         ids = coerced
     result: list[Rejection] = []
     for position, field, reason in found:
-        event_id = ids[position].as_py() if ids is not None else None
-        known = (
-            event_id
-            if isinstance(event_id, str) and 0 < len(event_id) <= bounds.event_id_length_max
-            else None
-        )
-        result.append(Rejection(position + first_row, field, reason, known, file))
+        event_id = _readable_event_id(ids[position].as_py()) if ids is not None else None
+        result.append(Rejection(position + first_row, field, reason, event_id, file))
     return tuple(result)
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -29,8 +31,9 @@ from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.domain.events import Event
 from fengkong.errors import InputError, require
-from fengkong.ingest.dedup import EventKey, SeenEvents, keep_new
+from fengkong.ingest.dedup import EventKey, InMemorySeenEvents, SeenEvents, keep_new
 from fengkong.ingest.lake import LakeFile, LakeWriter
+from fengkong.ingest.seen_store import StoreSeenEvents
 from fengkong.ingest.sources import (
     input_kind,
     iter_json_lines,
@@ -38,7 +41,7 @@ from fengkong.ingest.sources import (
     parquet_files,
     parquet_row_count,
 )
-from fengkong.ingest.transport import Transport
+from fengkong.ingest.transport import InProcessTransport, RedisStreamsTransport, Transport
 from fengkong.ingest.validate import Rejection, validate_records, validate_table
 from fengkong.ingest.wire import events_from_table, events_to_tables
 
@@ -227,3 +230,53 @@ def ingest_file(
         rejections=tuple(tally.rejections),
         lake_files=tuple(file.path for file in tally.files),
     )
+
+
+# -- wiring for the command line and the demo (so that cli/ never imports ingest/ or store/) ---------------
+
+TRANSPORT_KINDS: Final = ("memory", "redis")
+DEFAULT_REDIS_PREFIX: Final = "fengkong:"
+DRAIN_CONSUMER: Final = "fengkong-ingest"
+
+
+def open_transport(
+    kind: str, *, redis_url: str | None = None, redis_prefix: str = DEFAULT_REDIS_PREFIX
+) -> Transport:
+    """``memory``: a bounded in-process queue; ``redis``: Redis Streams at ``redis_url``."""
+    if kind == "memory":
+        return InProcessTransport()
+    if kind == "redis":
+        if not redis_url:
+            raise InputError("a Redis URL is needed for the redis transport", field="redis_url")
+        return RedisStreamsTransport.from_url(redis_url, prefix=redis_prefix)
+    raise InputError(
+        f"unknown transport {kind!r}: use one of {', '.join(TRANSPORT_KINDS)}", field="transport"
+    )
+
+
+def drain_in_process(transport: Transport) -> int:
+    """Consume and acknowledge everything queued in an in-process transport; how many messages.
+
+    A command-line run has no consumer in its process: the in-process queue lives as long as the command,
+    so it is drained after every batch to keep memory bounded. Other transports are left alone.
+    """
+    if not isinstance(transport, InProcessTransport):
+        return 0
+    drained = 0
+    for _round in range(bounds.transport_queue_events_max // bounds.stream_read_batch_events_max + 1):
+        deliveries = transport.consume(DRAIN_CONSUMER, bounds.stream_read_batch_events_max)
+        if not deliveries:
+            break
+        drained += transport.ack(deliveries)
+    return drained
+
+
+@contextmanager
+def open_seen_events(database_url: str | None, clock: Clock) -> Iterator[SeenEvents]:
+    """Deduplication for one run: the database's ``ingested_events`` table when ``database_url`` is given
+    (migrated with ``fengkong db upgrade``), else an in-memory window (this run only)."""
+    if database_url is None:
+        yield InMemorySeenEvents()
+        return
+    with StoreSeenEvents.from_url(database_url, clock) as seen:
+        yield seen

@@ -1,0 +1,186 @@
+"""The ingest_file use case: JSON Lines and Parquet in, lake and transport out, bad records reported."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from fengkong import bounds
+from fengkong.clock import FixedClock
+from fengkong.errors import InputError
+from fengkong.ingest.dedup import InMemorySeenEvents
+from fengkong.ingest.lake import read_lake_table
+from fengkong.ingest.transport import InProcessTransport
+from fengkong.ingest.validate import parse_record
+from fengkong.ingest.wire import events_to_table
+from fengkong.services.ingest_events import Progress, drain_in_process, ingest_file, open_seen_events
+from tests.strategies import valid_ingest_record
+
+CLOCK = FixedClock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
+
+
+def _records(count: int, event_type: str = "order_placed") -> list[dict[str, object]]:
+    return [
+        valid_ingest_record(
+            event_type,
+            f"{event_type}-{n:04d}",
+            party=f"P{n % 7}",
+            received_at=f"2026-01-01T08:{n % 60:02d}:{n // 60:02d}Z",
+        )
+        for n in range(count)
+    ]
+
+
+def _write_jsonl(path: Path, lines: list[object]) -> Path:
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def test_a_mixed_file_keeps_the_good_and_reports_the_bad(tmp_path: Path) -> None:
+    good = _records(5)
+    bad_money = dict(good[0], event_id="bad-money", attributes=dict(good[0]["attributes"], amount=1.5))  # type: ignore[arg-type]
+    lines: list[object] = [good[0], good[1], "", "{not json", bad_money, good[1], good[2], good[3], good[4]]
+    source = _write_jsonl(tmp_path / "events.jsonl", lines)
+    transport = InProcessTransport()
+    report = ingest_file(source, tmp_path / "lake", transport, InMemorySeenEvents(), CLOCK)
+    assert (report.read, report.accepted, report.duplicates, report.rejected) == (8, 5, 1, 2)
+    assert [(r.line, r.field, r.event_id) for r in report.rejections] == [
+        (4, "line", None),
+        (5, "attributes.amount", "bad-money"),
+    ]
+    assert report.accepted_by_type == {"order_placed": 5}
+    assert report.published == 5
+    assert not report.complete
+    lake = read_lake_table(tmp_path / "lake", "order_placed")
+    assert sorted(lake.column("event_id").to_pylist()) == sorted(str(r["event_id"]) for r in good)
+    delivered = [d.event.event_id for d in transport.consume("c", 100)]
+    assert sorted(delivered) == sorted(str(r["event_id"]) for r in good)
+
+
+def test_a_replayed_file_adds_nothing(tmp_path: Path) -> None:
+    source = _write_jsonl(tmp_path / "events.jsonl", list(_records(20)))
+    seen = InMemorySeenEvents()
+    first = ingest_file(source, tmp_path / "lake", None, seen, CLOCK)
+    again = ingest_file(source, tmp_path / "lake", None, seen, CLOCK)
+    assert (first.accepted, first.duplicates) == (20, 0)
+    assert (again.accepted, again.duplicates, again.lake_files) == (0, 20, ())
+    assert again.complete
+    assert read_lake_table(tmp_path / "lake", "order_placed").num_rows == 20
+
+
+def test_small_batches_give_the_same_lake_as_one_batch(tmp_path: Path) -> None:
+    records = _records(30) + _records(10)  # 10 duplicates across batches
+    source = _write_jsonl(tmp_path / "events.jsonl", list(records))
+    progress: list[Progress] = []
+    small = ingest_file(
+        source,
+        tmp_path / "small",
+        None,
+        InMemorySeenEvents(),
+        CLOCK,
+        batch_events=7,
+        on_progress=progress.append,
+    )
+    whole = ingest_file(source, tmp_path / "whole", None, InMemorySeenEvents(), CLOCK)
+    assert (small.accepted, small.duplicates) == (whole.accepted, whole.duplicates) == (30, 10)
+    assert read_lake_table(tmp_path / "small", "order_placed").equals(
+        read_lake_table(tmp_path / "whole", "order_placed")
+    )
+    assert len(progress) == 6
+    assert progress[-1].done == progress[-1].total == source.stat().st_size
+
+
+def test_parquet_input_and_a_lake_folder_give_the_same_lake(tmp_path: Path) -> None:
+    records = _records(25)
+    events = [parse_record(record, CLOCK) for record in records]
+    parquet = tmp_path / "order_placed.parquet"
+    pq.write_table(events_to_table("order_placed", events), parquet)
+    from_json = ingest_file(
+        _write_jsonl(tmp_path / "in.jsonl", list(records)), tmp_path / "a", None, InMemorySeenEvents(), CLOCK
+    )
+    from_parquet = ingest_file(parquet, tmp_path / "b", None, InMemorySeenEvents(), CLOCK, batch_events=10)
+    from_folder = ingest_file(tmp_path / "b", tmp_path / "c", None, InMemorySeenEvents(), CLOCK)
+    assert from_json.accepted == from_parquet.accepted == from_folder.accepted == 25
+    lakes = [read_lake_table(tmp_path / name, "order_placed") for name in "abc"]
+    assert lakes[0].equals(lakes[1]) and lakes[1].equals(lakes[2])
+
+
+def test_parquet_rejections_name_file_row_and_column(tmp_path: Path) -> None:
+    events = [parse_record(record, CLOCK) for record in _records(12, "review_posted")]
+    table = events_to_table("review_posted", events)
+    stars = table.column("stars").to_pylist()
+    stars[10] = 6
+    table = table.set_column(table.schema.get_field_index("stars"), "stars", [stars])
+    pq.write_table(table, tmp_path / "reviews.parquet")
+    transport = InProcessTransport()
+    report = ingest_file(
+        tmp_path / "reviews.parquet",
+        tmp_path / "lake",
+        transport,
+        InMemorySeenEvents(),
+        CLOCK,
+        batch_events=4,
+    )
+    assert (report.accepted, report.rejected) == (11, 1)
+    (rejection,) = report.rejections
+    assert (rejection.file, rejection.line, rejection.field) == ("reviews.parquet", 11, "stars")
+    assert rejection.event_id == "review_posted-0010"
+    assert report.published == 11
+    assert drain_in_process(transport) == 11
+
+
+def test_long_and_non_utf8_lines_are_rejected_and_reading_goes_on(tmp_path: Path) -> None:
+    good = _records(2)
+    path = tmp_path / "events.jsonl"
+    with open(path, "wb") as sink:
+        sink.write(json.dumps(good[0]).encode() + b"\n")
+        sink.write(b'{"event_id": "' + b"x" * bounds.ingest_line_bytes_max + b'"}\n')
+        sink.write(b'{"event_id": "\xff\xfe"}\n')
+        sink.write(json.dumps(good[1]).encode() + b"\n")
+    report = ingest_file(path, tmp_path / "lake", None, InMemorySeenEvents(), CLOCK)
+    assert report.accepted == 2
+    assert [(r.line, r.field) for r in report.rejections] == [(2, "line"), (3, "line")]
+    assert "longer than" in report.rejections[0].reason
+    assert "not UTF-8" in report.rejections[1].reason
+
+
+def test_reported_rejections_are_bounded_across_batches(tmp_path: Path) -> None:
+    count = bounds.ingest_errors_reported_max + 5
+    source = _write_jsonl(tmp_path / "bad.jsonl", ["{}"] * count)
+    report = ingest_file(source, tmp_path / "lake", None, InMemorySeenEvents(), CLOCK, batch_events=400)
+    assert report.rejected == count
+    assert len(report.rejections) == bounds.ingest_errors_reported_max
+
+
+def test_unreadable_inputs_are_input_errors(tmp_path: Path) -> None:
+    seen = InMemorySeenEvents()
+    with pytest.raises(InputError, match="no such file"):
+        ingest_file(tmp_path / "missing.jsonl", tmp_path / "lake", None, seen, CLOCK)
+    (tmp_path / "events.csv").write_text("a,b\n")
+    with pytest.raises(InputError, match="unsupported file type"):
+        ingest_file(tmp_path / "events.csv", tmp_path / "lake", None, seen, CLOCK)
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match="cannot read Parquet"):
+        ingest_file(tmp_path / "broken.parquet", tmp_path / "lake", None, seen, CLOCK)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no Parquet files"):
+        ingest_file(tmp_path / "empty", tmp_path / "lake", None, seen, CLOCK)
+    with pytest.raises(InputError, match="batch_events"):
+        ingest_file(tmp_path / "empty", tmp_path / "lake", None, seen, CLOCK, batch_events=0)
+
+
+def test_database_dedup_survives_across_runs(tmp_path: Path) -> None:
+    from fengkong.services.database import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'fengkong.sqlite'}"
+    upgrade_database(url)
+    source = _write_jsonl(tmp_path / "events.jsonl", list(_records(15)))
+    with open_seen_events(url, CLOCK) as seen:
+        first = ingest_file(source, tmp_path / "lake", None, seen, CLOCK, batch_events=4)
+    with open_seen_events(url, CLOCK) as seen:
+        again = ingest_file(source, tmp_path / "lake", None, seen, CLOCK)
+    assert (first.accepted, again.accepted, again.duplicates) == (15, 0, 15)
