@@ -67,3 +67,13 @@ sim_pending_trade_documents_max: Final = 10_000_000  # trade documents scheduled
 decision_timeout_ms_max: Final = 200
 decision_reasons_max: Final = 8
 offer_validity_days_max: Final = 30
+
+# -- compliance: annualised rates and caps -----------------------------------------------------------
+irr_cash_flows_max: Final = 5_000  # dated flows in one IRR (a revolving line's year of daily draws fits)
+irr_iterations_max: Final = 300  # bracketed Newton/bisection steps; bisection alone needs < 200 at 60 digits
+irr_bracket_scan_points_count: Final = 64  # rates probed when flows change sign more than once
+irr_span_days_max: Final = 36_600  # first to last cash flow (100 years)
+cash_flow_amount_fen_max: Final = 10**13  # one flow (100 billion yuan): beyond is an absurd value
+annualised_rate_pct_max: Final = 10_000  # a disclosed annual rate above this is an absurd input, not a price
+annualised_rate_pct_min: Final = -99  # a rate at or below -100 % a year means the borrower repays nothing
+price_grid_points_max: Final = 10_000  # price points whose rates a policy computes at load
