@@ -3,4 +3,5 @@
 from fengkong.cli import (
     db,  # noqa: F401
     ingest,  # noqa: F401
+    simulate,  # noqa: F401
 )
