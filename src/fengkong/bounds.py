@@ -63,6 +63,19 @@ sim_memory_bytes_max: Final = 4 * 1024**3  # large-scale runs stay within 4 GiB
 sim_ring_size_max: Final = 6_000  # identities in one fraud ring (largest police cases: 1,000–6,000)
 sim_pending_trade_documents_max: Final = 10_000_000  # trade documents scheduled for later days
 
+# -- features ----------------------------------------------------------------------------------------
+feature_window_days_max: Final = 400  # longest feature window (a year of bureau reports, with slack)
+feature_name_length_max: Final = 64
+feature_filters_max: Final = 8  # filters on one source of a measure
+feature_sources_max: Final = 4  # event types unioned in one measure
+features_per_set_max: Final = 1_000  # specs in one feature set
+online_dedup_retention_days: Final = 800  # event IDs the online engine remembers (2x the longest window)
+online_entities_max: Final = 10_000_000  # entity logs held by the in-process online engine
+online_events_per_entity_max: Final = 1_000_000  # events retained in one entity's log
+online_read_features_max: Final = 1_000  # features returned by one read
+offline_backfill_rows_max: Final = 50_000_000  # (entity, as_of) rows in one backfill call
+parity_keys_max: Final = 1_000_000  # (entity, time) keys compared in one parity run
+
 # -- decisions and API -------------------------------------------------------------------------------
 decision_timeout_ms_max: Final = 200
 decision_reasons_max: Final = 8
@@ -75,5 +88,5 @@ irr_bracket_scan_points_count: Final = 64  # rates probed when flows change sign
 irr_span_days_max: Final = 36_600  # first to last cash flow (100 years)
 cash_flow_amount_fen_max: Final = 10**13  # one flow (100 billion yuan): beyond is an absurd value
 annualised_rate_pct_max: Final = 10_000  # a disclosed annual rate above this is an absurd input, not a price
-annualised_rate_pct_min: Final = -99  # a rate at or below -100 % a year means the borrower repays nothing
+negative_annualised_rate_pct_max: Final = 99  # rates down to -99 % a year; at -100 % the borrower repays nothing
 price_grid_points_max: Final = 10_000  # price points whose rates a policy computes at load
