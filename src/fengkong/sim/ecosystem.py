@@ -154,8 +154,9 @@ class Ecosystem:
       possibly empty);
     * :meth:`ground_truth_day` — the truth rows of the day last simulated, by :data:`TRUTH_TABLES` name.
 
-    ``chunk_parties`` bounds how many consumers are simulated together (memory); it does not change the
-    world, only how the day's tables are cut (:meth:`iter_step` yields the pieces).
+    ``chunk_parties`` bounds how many consumers are simulated together (memory; :meth:`iter_step` yields
+    the pieces). The latent dynamics do not depend on it; consumers' events are drawn from per-chunk
+    streams, so another chunk size gives another sample of the same behaviour (fixed chunking ⇒ same bytes).
     """
 
     def __init__(self, scenario: Scenario, *, chunk_parties: int = bounds.sim_chunk_parties_max) -> None:
