@@ -88,5 +88,6 @@ irr_bracket_scan_points_count: Final = 64  # rates probed when flows change sign
 irr_span_days_max: Final = 36_600  # first to last cash flow (100 years)
 cash_flow_amount_fen_max: Final = 10**13  # one flow (100 billion yuan): beyond is an absurd value
 annualised_rate_pct_max: Final = 10_000  # a disclosed annual rate above this is an absurd input, not a price
-negative_annualised_rate_pct_max: Final = 99  # rates down to -99 % a year; at -100 % the borrower repays nothing
+negative_annualised_rate_pct_max: Final = 99  # rates down to -99 % a year (-100 %: nothing is repaid)
 price_grid_points_max: Final = 10_000  # price points whose rates a policy computes at load
+cash_flows_file_bytes_max: Final = 16 * 1024 * 1024  # a JSON file of cash flows (irr_cash_flows_max fit)
