@@ -13,22 +13,43 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Final, NamedTuple, Protocol
 
 from fengkong import bounds
+from fengkong.clock import require_utc
 from fengkong.errors import InputError, InvariantError
 
 
-@dataclass(frozen=True, slots=True)
-class EventKey:
-    """What deduplication knows of an event: its ID, and (for the record) its type and times."""
+class EventKey(NamedTuple):
+    """What deduplication knows of an event: its ID, and (for the record) its type and times.
+
+    A named tuple of plain values rather than a frozen dataclass of datetimes: one is made per ingested row,
+    and the columnar path builds them straight from int64 timestamp columns.
+    """
 
     event_id: str
     event_type: str
-    occurred_at: datetime
-    received_at: datetime
+    occurred_at_us: int  # microseconds since the Unix epoch, UTC
+    received_at_us: int
+
+    @classmethod
+    def of(cls, event_id: str, event_type: str, occurred_at: datetime, received_at: datetime) -> EventKey:
+        return cls(event_id, event_type, microseconds(occurred_at), microseconds(received_at))
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def microseconds(instant: datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime."""
+    return (require_utc(instant) - _EPOCH) // _MICROSECOND
+
+
+def from_microseconds(value: int) -> datetime:
+    """The aware UTC datetime ``value`` microseconds after the Unix epoch."""
+    return _EPOCH + timedelta(microseconds=value)
 
 
 class SeenEvents(Protocol):

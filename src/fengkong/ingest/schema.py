@@ -7,6 +7,7 @@ One place maps the layout's logical types to Arrow, so the validator, the lake w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cache
 from typing import Final
 
@@ -51,6 +52,14 @@ def subject_columns(spec: EventTypeSpec) -> tuple[tuple[str, str, bool], ...]:
 def attribute_columns(spec: EventTypeSpec) -> tuple[tuple[AttributeSpec, str], ...]:
     """(attribute spec, column) for every attribute of ``spec``."""
     return tuple((attribute, attribute_column(attribute)) for attribute in spec.attributes)
+
+
+def utc_datetimes(column: pa.ChunkedArray | pa.Array) -> list[datetime | None]:
+    """A timestamp column as aware UTC datetimes, fast (numpy, not ``to_pylist``); nulls become None."""
+    if column.null_count:
+        return [None if value is None else value.astimezone(UTC) for value in column.to_pylist()]
+    instants = column.cast(TIMESTAMP_TYPE).to_numpy().astype("datetime64[us]").astype(object)
+    return [instant.replace(tzinfo=UTC) for instant in instants.tolist()]
 
 
 def primary_role(event_type: str) -> str:

@@ -17,7 +17,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from fengkong.clock import Clock
-from fengkong.ingest.dedup import EventKey
+from fengkong.ingest.dedup import EventKey, from_microseconds
 from fengkong.store.config import make_engine
 from fengkong.store.repositories import IngestedEventRepository
 
@@ -50,7 +50,15 @@ class StoreSeenEvents:
     def filter_new(self, batch: Sequence[EventKey]) -> list[EventKey]:
         if not batch:
             return []
-        rows = [(key.event_id, key.event_type, key.occurred_at, key.received_at) for key in batch]
+        rows = [
+            (
+                key.event_id,
+                key.event_type,
+                from_microseconds(key.occurred_at_us),
+                from_microseconds(key.received_at_us),
+            )
+            for key in batch
+        ]
         new_ids = self._repository.record_new(self._open(), rows)
         return [key for key in batch if key.event_id in new_ids]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ import pyarrow as pa
 from fengkong.clock import FixedClock, format_timestamp
 from fengkong.domain.events import EVENT_TYPES, AttributeKind, AttributeValue, Event, Subject
 from fengkong.errors import InvariantError
-from fengkong.ingest.schema import arrow_schema, attribute_columns, subject_columns
+from fengkong.ingest.schema import arrow_schema, attribute_columns, subject_columns, utc_datetimes
 from fengkong.ingest.validate import parse_record
 from fengkong.money import Money
 
@@ -97,14 +97,15 @@ def events_to_tables(events: Iterable[Event]) -> dict[str, pa.Table]:
     return {event_type: events_to_table(event_type, by_type[event_type]) for event_type in sorted(by_type)}
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def events_from_table(event_type: str, table: pa.Table) -> list[Event]:
     """Rows of a lake table (already validated) as :class:`Event` values."""
     spec = EVENT_TYPES[event_type]
-    data: Mapping[str, list[Any]] = {name: table.column(name).to_pylist() for name in table.column_names}
+    data: dict[str, list[Any]] = {
+        name: utc_datetimes(table.column(name))
+        if name in ("occurred_at", "received_at")
+        else table.column(name).to_pylist()
+        for name in table.column_names
+    }
     subjects = subject_columns(spec)
     attributes = attribute_columns(spec)
     events: list[Event] = []
@@ -124,8 +125,8 @@ def events_from_table(event_type: str, table: pa.Table) -> list[Event]:
             Event(
                 data["event_id"][index],
                 event_type,
-                _utc(data["occurred_at"][index]),
-                _utc(data["received_at"][index]),
+                data["occurred_at"][index],
+                data["received_at"][index],
                 event_subjects,
                 event_attributes,
                 data["source"][index],

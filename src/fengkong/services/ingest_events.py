@@ -97,11 +97,14 @@ class _Tally:
 
 
 def _key(event: Event) -> EventKey:
-    return EventKey(event.event_id, event.event_type, event.occurred_at, event.received_at)
+    return EventKey.of(event.event_id, event.event_type, event.occurred_at, event.received_at)
 
 
 def _table_keys(event_type: str, table: pa.Table) -> list[EventKey]:
-    columns = [table.column(name).to_pylist() for name in ("event_id", "occurred_at", "received_at")]
+    event_ids = table.column("event_id").to_pylist()
+    occurred = table.column("occurred_at").cast(pa.int64()).to_pylist()
+    received = table.column("received_at").cast(pa.int64()).to_pylist()
+    columns = [event_ids, occurred, received]
     return [
         EventKey(event_id, event_type, occurred, received)
         for event_id, occurred, received in zip(*columns, strict=True)

@@ -10,7 +10,14 @@ from hypothesis import given
 
 from fengkong.clock import FixedClock
 from fengkong.errors import InputError, InvariantError
-from fengkong.ingest.dedup import EventKey, InMemorySeenEvents, SeenEvents, keep_new
+from fengkong.ingest.dedup import (
+    EventKey,
+    InMemorySeenEvents,
+    SeenEvents,
+    from_microseconds,
+    keep_new,
+    microseconds,
+)
 from fengkong.ingest.validate import parse_record
 from tests.strategies import duplicated_record_batches
 
@@ -18,7 +25,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _keys(*event_ids: str) -> list[EventKey]:
-    return [EventKey(event_id, "login", T0, T0) for event_id in event_ids]
+    return [EventKey.of(event_id, "login", T0, T0) for event_id in event_ids]
 
 
 def test_duplicates_in_a_batch_collapse_to_the_first() -> None:
@@ -63,7 +70,7 @@ def test_any_interleaving_of_duplicated_batches_yields_each_event_once(
     kept: list[str] = []
     for batch in batches:
         events = [parse_record(record, clock) for record in batch]
-        keys = [EventKey(e.event_id, e.event_type, e.occurred_at, e.received_at) for e in events]
+        keys = [EventKey.of(e.event_id, e.event_type, e.occurred_at, e.received_at) for e in events]
         keep = keep_new(keys, seen)
         kept.extend(event.event_id for event, kept_it in zip(events, keep, strict=True) if kept_it)
         seen.commit()
@@ -90,3 +97,10 @@ def test_store_backed_dedup_commits_only_when_told(tmp_path: Path) -> None:
     with StoreSeenEvents.from_url(url, clock) as again:
         assert keep_new(_keys("a", "b", "c"), again) == [False, False, True]
         again.commit()
+
+
+def test_event_key_times_round_trip_to_the_microsecond() -> None:
+    instant = datetime(2026, 5, 17, 3, 4, 5, 678_901, tzinfo=UTC)
+    key = EventKey.of("e", "login", instant, instant)
+    assert from_microseconds(key.received_at_us) == instant
+    assert microseconds(datetime(1970, 1, 1, tzinfo=UTC)) == 0
