@@ -1,0 +1,366 @@
+"""The offline engine: point-in-time-correct backfill of feature specs over the Parquet lake with DuckDB.
+
+Input: a table of ``(entity_id, as_of)`` rows for one entity type. Output: the same rows, in the same order,
+with one column per feature, each computed exactly as the online engine would have answered a read of that
+entity at ``as_of`` (the window rules are in :mod:`fengkong.features.spec`). An event not yet received at a
+row's ``as_of`` never counts.
+
+The SQL is generated from the specs, one query per call:
+
+* per event type, the rows received up to the latest ``as_of``, deduplicated by ``event_id`` (the earliest
+  receipt counts — the online engine's rule);
+* per group of measures reading the same sources, the union of those sources (entity column, receipt time
+  in µs, value; filters applied), range-joined to the keys on entity and ``t - horizon < received <= t``,
+  and aggregated per key row with one ``FILTER`` clause per measure and window;
+* a final select that joins every group to the keys and finishes ratios and growth.
+
+The lake is read where the ingestion lake writer puts it: ``<lake>/<event_type>/date=YYYY-MM-DD/
+part-NNNNNN.parquet``, the date being the Asia/Shanghai business date of receipt. Partitions dated after the
+latest ``as_of`` are skipped (they hold only later receipts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fengkong import bounds
+from fengkong.clock import business_date
+from fengkong.domain.events import EVENT_TYPES, column_layout
+from fengkong.errors import BoundExceededError, InputError
+from fengkong.features.spec import (
+    Aggregation,
+    Entity,
+    FeatureSet,
+    FeatureSpec,
+    Filter,
+    Measure,
+    Operator,
+    Source,
+    Window,
+    WindowKind,
+    parse_entity,
+)
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, calendar_starts_us
+
+KEY_ENTITY: Final = "entity_id"
+KEY_AS_OF: Final = "as_of"
+_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+_ARROW: Final[Mapping[str, pa.DataType]] = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp_utc_us": _TIMESTAMP,
+}
+#: Output Arrow type of each aggregation (LAST reads integer columns only).
+OUTPUT_TYPES: Final[Mapping[Aggregation, pa.DataType]] = {
+    Aggregation.COUNT: pa.int64(),
+    Aggregation.SUM: pa.int64(),
+    Aggregation.MEAN: pa.float64(),
+    Aggregation.MIN: pa.int64(),
+    Aggregation.MAX: pa.int64(),
+    Aggregation.DISTINCT_COUNT: pa.int64(),
+    Aggregation.LAST: pa.int64(),
+    Aggregation.TIME_SINCE_LAST: pa.float64(),
+    Aggregation.RATIO: pa.float64(),
+    Aggregation.GROWTH: pa.float64(),
+}
+
+
+def lake_schema(event_type: str) -> pa.Schema:
+    """The Arrow schema of ``event_type``'s lake table (``column_layout``)."""
+    return pa.schema([pa.field(name, _ARROW[logical]) for name, logical in column_layout(event_type)])
+
+
+def lake_files(lake_dir: Path, event_type: str, through: date | None = None) -> list[Path]:
+    """Parquet files of ``event_type`` in the lake, optionally only partitions dated up to ``through``."""
+    root = Path(lake_dir) / event_type
+    if not root.is_dir():
+        return []
+    found = []
+    for day_dir in sorted(root.glob("date=*")):
+        try:
+            day = date.fromisoformat(day_dir.name.removeprefix("date="))
+        except ValueError:
+            continue
+        if through is not None and day > through:
+            continue
+        found.extend(sorted(day_dir.glob("part-*.parquet")))
+    return found
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise InputError(f"cannot compare with {value!r}", field="filter")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _filter_sql(flt: Filter) -> str:
+    column = _quote(flt.column)
+    if flt.operator is Operator.IN:
+        return f"{column} IN ({', '.join(_literal(v) for v in flt.values)})"
+    operator = "=" if flt.operator is Operator.EQ else "<>" if flt.operator is Operator.NE else flt.operator
+    return f"{column} {operator} {_literal(flt.value)}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Measures that read the same sources; aggregated in one range join."""
+
+    name: str
+    sources: tuple[Source, ...]
+    measures: tuple[Measure, ...]
+
+
+def _groups(specs: Iterable[FeatureSpec]) -> list[_Group]:
+    by_sources: dict[tuple[Source, ...], list[Measure]] = {}
+    for spec in specs:
+        for measure in spec.measures:
+            chosen = by_sources.setdefault(measure.sources, [])
+            if measure not in chosen:
+                chosen.append(measure)
+    return [_Group(f"g{i}", sources, tuple(ms)) for i, (sources, ms) in enumerate(by_sources.items())]
+
+
+def _window_condition(window: Window) -> str:
+    if window.kind is WindowKind.ROLLING:
+        return f"e.r_us > k.t_us - {window.length * MICROSECONDS_PER_SECOND}"
+    return f"e.r_us >= k.cal_{window.length}"
+
+
+def _measure_sql(measure: Measure) -> list[tuple[str, str]]:
+    """(suffix, aggregate expression) of the partial columns a measure needs."""
+    condition = _window_condition(measure.window)
+    aggregation = measure.aggregation
+    if aggregation is Aggregation.COUNT:
+        return [("", f"count(*) FILTER (WHERE {condition})")]
+    if aggregation is Aggregation.SUM:
+        return [("", f"sum(e.v) FILTER (WHERE {condition})")]
+    if aggregation is Aggregation.MEAN:
+        return [
+            ("_sum", f"sum(e.v) FILTER (WHERE {condition})"),
+            ("_n", f"count(e.v) FILTER (WHERE {condition})"),
+        ]
+    if aggregation is Aggregation.MIN:
+        return [("", f"min(e.v) FILTER (WHERE {condition})")]
+    if aggregation is Aggregation.MAX:
+        return [("", f"max(e.v) FILTER (WHERE {condition})")]
+    if aggregation is Aggregation.DISTINCT_COUNT:
+        return [("", f"count(DISTINCT e.v) FILTER (WHERE {condition})")]
+    if aggregation is Aggregation.LAST:
+        return [("", f"arg_max(e.v, (e.r_us, e.event_id)) FILTER (WHERE {condition} AND e.v IS NOT NULL)")]
+    if aggregation is Aggregation.TIME_SINCE_LAST:
+        return [("", f"max(e.r_us) FILTER (WHERE {condition})")]
+    raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
+
+
+class _Plan:
+    """The SQL for one backfill: names every measure's columns and builds the query text."""
+
+    def __init__(self, specs: Sequence[FeatureSpec], relations: Mapping[str, str]) -> None:
+        self.specs = specs
+        self.groups = _groups(specs)
+        self.relations = relations
+        self.column_of: dict[Measure, tuple[str, str]] = {}
+        for group in self.groups:
+            for index, measure in enumerate(group.measures):
+                self.column_of[measure] = (group.name, f"m{index}")
+
+    def calendar_days(self) -> set[int]:
+        return {
+            m.window.length
+            for g in self.groups
+            for m in g.measures
+            if m.window.kind is WindowKind.CALENDAR_DAYS
+        }
+
+    def _events_cte(self, event_type: str, columns: Iterable[str]) -> str:
+        needed = ", ".join(_quote(c) for c in dict.fromkeys(columns))
+        return (
+            f"ev_{event_type} AS (SELECT event_id, epoch_us(received_at) AS r_us, {needed} "
+            f"FROM {self.relations[event_type]} WHERE received_at IS NOT NULL "
+            "AND epoch_us(received_at) <= (SELECT max(t_us) FROM keys) "
+            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1)"
+        )
+
+    def _group_cte(self, group: _Group) -> str:
+        parts = []
+        for source in group.sources:
+            where = [f"{_quote(source.entity_column)} IS NOT NULL", *(_filter_sql(f) for f in source.filters)]
+            value = _quote(source.value_column) if source.value_column is not None else "NULL"
+            parts.append(
+                f"SELECT {_quote(source.entity_column)} AS entity_id, r_us, event_id, {value} AS v "
+                f"FROM ev_{source.event_type} WHERE {' AND '.join(where)}"
+            )
+        horizon = max(m.window.horizon_seconds for m in group.measures) * MICROSECONDS_PER_SECOND
+        aggregates = [
+            f"{expression} AS m{index}{suffix}"
+            for index, measure in enumerate(group.measures)
+            for suffix, expression in _measure_sql(measure)
+        ]
+        return (
+            f"{group.name}_e AS ({' UNION ALL '.join(parts)}), "
+            f"{group.name} AS (SELECT k.row_id, {', '.join(aggregates)} FROM keys k "
+            f"JOIN {group.name}_e e ON e.entity_id = k.entity_id AND e.r_us <= k.t_us "
+            f"AND e.r_us > k.t_us - {horizon} GROUP BY k.row_id)"
+        )
+
+    def _measure_value(self, measure: Measure) -> str:
+        group, column = self.column_of[measure]
+        ref = f"{group}.{column}"
+        aggregation = measure.aggregation
+        if aggregation in (Aggregation.COUNT, Aggregation.DISTINCT_COUNT):
+            return f"coalesce({ref}, 0)::BIGINT"
+        if aggregation is Aggregation.SUM:
+            return f"coalesce({ref}, 0)::BIGINT"
+        if aggregation is Aggregation.MEAN:
+            return f"({group}.{column}_sum::DOUBLE / nullif({group}.{column}_n, 0)::DOUBLE)"
+        if aggregation is Aggregation.TIME_SINCE_LAST:
+            return f"((k.t_us - {ref}) / 1000000.0)"
+        return f"{ref}::BIGINT"
+
+    def _feature_value(self, spec: FeatureSpec) -> str:
+        values = [self._measure_value(m) for m in spec.measures]
+        if spec.aggregation is Aggregation.RATIO:
+            numerator, denominator = values
+            return f"({numerator})::DOUBLE / nullif(({denominator})::DOUBLE, 0)"
+        if spec.aggregation is Aggregation.GROWTH:
+            short, long = values
+            short_seconds, long_seconds = (m.window.length for m in spec.measures)
+            return f"(({short})::DOUBLE * {long_seconds}) / nullif(({long})::DOUBLE * {short_seconds}, 0)"
+        return values[0]
+
+    def sql(self) -> str:
+        columns: dict[str, list[str]] = {}
+        for group in self.groups:
+            for source in group.sources:
+                columns.setdefault(source.event_type, []).extend(source.columns)
+        ctes = [self._events_cte(t, c) for t, c in columns.items()]
+        ctes.extend(self._group_cte(g) for g in self.groups)
+        joins = " ".join(f"LEFT JOIN {g.name} ON {g.name}.row_id = k.row_id" for g in self.groups)
+        selects = ", ".join(f"{self._feature_value(s)} AS {_quote(s.name)}" for s in self.specs)
+        return f"WITH {', '.join(ctes)} SELECT k.row_id, {selects} FROM keys k {joins} ORDER BY k.row_id"
+
+
+def _keys_table(keys: pa.Table, calendar_days: Iterable[int]) -> pa.Table:
+    for column in (KEY_ENTITY, KEY_AS_OF):
+        if column not in keys.column_names:
+            raise InputError(f"the keys table needs a {column!r} column", field="keys")
+    if keys.num_rows > bounds.offline_backfill_rows_max:
+        raise BoundExceededError("offline_backfill_rows_max", bounds.offline_backfill_rows_max, keys.num_rows)
+    entity = keys.column(KEY_ENTITY)
+    as_of = keys.column(KEY_AS_OF)
+    if entity.null_count or as_of.null_count:
+        raise InputError("entity_id and as_of may not be null", field="keys")
+    if not pa.types.is_timestamp(as_of.type) or as_of.type.tz is None:
+        raise InputError("as_of must be a timezone-aware timestamp column", field="keys.as_of")
+    t_us = as_of.cast(_TIMESTAMP).cast(pa.int64())
+    t_array = np.asarray(t_us.to_numpy(), dtype=np.int64)
+    table = pa.table(
+        {
+            "row_id": pa.array(np.arange(keys.num_rows, dtype=np.int64)),
+            "entity_id": entity.cast(pa.string()),
+            "t_us": pa.array(t_array),
+        }
+    )
+    for days in sorted(calendar_days):
+        table = table.append_column(f"cal_{days}", pa.array(calendar_starts_us(t_array, days)))
+    return table
+
+
+def backfill(
+    feature_set: FeatureSet,
+    entity: Entity | str,
+    keys: pa.Table,
+    *,
+    lake_dir: Path | str | None = None,
+    tables: Mapping[str, pa.Table] | None = None,
+    names: Sequence[str] | None = None,
+    connection: Any = None,
+) -> pa.Table:
+    """Features of ``entity`` at each ``(entity_id, as_of)`` row of ``keys``, point in time on receipt.
+
+    Events come from the lake at ``lake_dir`` or from in-memory ``tables`` (event type → table in
+    ``column_layout``), exactly one of the two. Returns ``entity_id``, ``as_of`` and one column per feature,
+    row for row in the order of ``keys``. ``connection`` is a DuckDB connection (a new one when None).
+    """
+    import duckdb
+
+    if (lake_dir is None) == (tables is None):
+        raise InputError("give exactly one of lake_dir and tables", field="lake_dir")
+    chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
+    specs = feature_set.for_entity(chosen, names)
+    database = connection if connection is not None else duckdb.connect()
+    event_types = sorted({s.event_type for spec in specs for s in _sources(spec)})
+    through = None
+    if keys.num_rows and lake_dir is not None:
+        latest = pc.max(keys.column(KEY_AS_OF)).as_py()
+        through = business_date(latest) if latest is not None else None
+    relations: dict[str, str] = {}
+    registered: list[str] = []
+    for event_type in event_types:
+        name = f"src_{event_type}"
+        if tables is not None:
+            table = tables.get(event_type)
+            if table is None:
+                table = lake_schema(event_type).empty_table()
+            database.register(name, table)
+            registered.append(name)
+            relations[event_type] = name
+            continue
+        files = lake_files(Path(str(lake_dir)), event_type, through)
+        if files:
+            listed = ", ".join(_literal(str(path)) for path in files)
+            relations[event_type] = f"read_parquet([{listed}], hive_partitioning = false)"
+        else:
+            database.register(name, lake_schema(event_type).empty_table())
+            registered.append(name)
+            relations[event_type] = name
+    plan = _Plan(specs, relations)
+    key_table = _keys_table(keys, plan.calendar_days())
+    database.register("keys", key_table)
+    try:
+        if not specs:
+            result = pa.table({"row_id": key_table.column("row_id")})
+        else:
+            result = database.sql(plan.sql()).to_arrow_table()
+    finally:
+        database.unregister("keys")
+        for name in registered:
+            database.unregister(name)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        KEY_ENTITY: keys.column(KEY_ENTITY),
+        KEY_AS_OF: keys.column(KEY_AS_OF),
+    }
+    for spec in specs:
+        columns[spec.name] = result.column(spec.name).cast(OUTPUT_TYPES[spec.aggregation])
+    return pa.table(columns)
+
+
+def _sources(spec: FeatureSpec) -> tuple[Source, ...]:
+    return tuple(s for m in spec.measures for s in m.sources)
+
+
+def backfill_sql(feature_set: FeatureSet, entity: Entity | str, names: Sequence[str] | None = None) -> str:
+    """The query :func:`backfill` runs, with each event type read from a relation named ``src_<type>``
+    (for review and for ``fengkong features`` debugging)."""
+    chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
+    specs = feature_set.for_entity(chosen, names)
+    event_types = {s.event_type for spec in specs for s in _sources(spec)}
+    return _Plan(specs, {t: f"src_{t}" for t in event_types if t in EVENT_TYPES}).sql()

@@ -1,0 +1,404 @@
+"""The online engine: per-entity state updated event by event, read as a :class:`FeatureVector`.
+
+State. For every *source* of the feature set (an event type, the column holding the entity, the value column
+and the filters — :class:`fengkong.features.spec.Source`) and every entity ID, the engine keeps a log of the
+events that passed the source's filters: receipt times (µs), event IDs and values, sorted by
+``(received_at, event_id)``, with running prefix sums of the value and of its non-null count. A read finds a
+window's two edges by binary search, so count, sum and mean cost O(log n); min, max, distinct count and last
+scan the window's slice. This is **exact per-event state, not tiles**: every event inside the longest window
+of its source is kept, which is what makes parity with the offline engine exact at every window edge. The
+tile design (an exact head plus a tiled tail, ``docs/features.md``) is the plan for long windows on Redis,
+where memory per entity matters; it is not built yet.
+
+Idempotence. An event ID counts once. When two copies of one event arrive with different ``received_at``,
+the earliest counts, whatever order they arrive in (the later-arriving earlier copy replaces the other).
+IDs are remembered for ``bounds.online_dedup_retention_days`` after their receipt.
+
+Late and out-of-order events are placed by ``received_at``: an event received earlier than events already
+applied is inserted at its place, so reads at any retained instant give the same answer as the offline
+engine whatever the arrival order. :meth:`OnlineFeatureEngine.evict` drops state older than every window
+needs; a read whose windows would reach into evicted time is refused rather than answered wrongly.
+
+The layout moves to Redis as is: one sorted set per (source hash, entity) scored by receipt time, with the
+event ID and value as member, and the dedup set keyed by event ID; the in-process engine refuses to run when
+configured for more than one replica, since each replica would see only part of the stream.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from fengkong import bounds
+from fengkong.domain.events import EVENT_TYPES, Event, attribute_column, subject_column
+from fengkong.domain.features import FeatureValue, FeatureVector
+from fengkong.errors import BoundExceededError, InputError
+from fengkong.features.spec import (
+    SECONDS_PER_DAY,
+    Aggregation,
+    FeatureSet,
+    FeatureSpec,
+    Filter,
+    Measure,
+    Operator,
+    Source,
+    Window,
+    parse_entity,
+    sources_of,
+)
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, to_microseconds, window_start_us
+
+Row = Mapping[str, object]
+Value = int | str | bool | None
+_RETENTION_US: Final = bounds.online_dedup_retention_days * SECONDS_PER_DAY * MICROSECONDS_PER_SECOND
+
+
+def _predicate(flt: Filter) -> Callable[[object], bool]:
+    values = flt.values
+    target = values[0]
+    op = flt.operator
+    if op is Operator.IN:
+        allowed = frozenset(values)
+        return lambda v: v is not None and v in allowed
+    if op is Operator.EQ:
+        return lambda v: v is not None and v == target
+    if op is Operator.NE:
+        return lambda v: v is not None and v != target
+    if not isinstance(target, int):
+        raise InputError(f"{op.value} compares integers", field=flt.column)
+    bound = int(target)
+    if op is Operator.LT:
+        return lambda v: isinstance(v, int) and v < bound
+    if op is Operator.LE:
+        return lambda v: isinstance(v, int) and v <= bound
+    if op is Operator.GT:
+        return lambda v: isinstance(v, int) and v > bound
+    return lambda v: isinstance(v, int) and v >= bound
+
+
+@dataclass(slots=True)
+class _Log:
+    """The events of one source for one entity, sorted by (received_at µs, event_id)."""
+
+    times: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    values: list[Value] = field(default_factory=list)
+    prefix_sum: list[int] = field(default_factory=lambda: [0])  # of integer values (None counts 0)
+    prefix_present: list[int] = field(default_factory=lambda: [0])  # of non-null values
+
+    def insert(self, received_us: int, event_id: str, value: Value) -> None:
+        times = self.times
+        if not times or received_us > times[-1] or (received_us == times[-1] and event_id > self.ids[-1]):
+            position = len(times)
+        else:
+            low = bisect_left(times, received_us)
+            high = bisect_right(times, received_us)
+            position = bisect_left(self.ids, event_id, low, high)
+        if len(times) >= bounds.online_events_per_entity_max:
+            raise BoundExceededError(
+                "online_events_per_entity_max", bounds.online_events_per_entity_max, len(times) + 1
+            )
+        times.insert(position, received_us)
+        self.ids.insert(position, event_id)
+        self.values.insert(position, value)
+        increment = value if isinstance(value, int) and not isinstance(value, bool) else 0
+        present = 0 if value is None else 1
+        if position == len(times) - 1:
+            self.prefix_sum.append(self.prefix_sum[-1] + increment)
+            self.prefix_present.append(self.prefix_present[-1] + present)
+        else:
+            self.prefix_sum.append(0)
+            self.prefix_present.append(0)
+            self._rebuild_from(position)
+
+    def remove(self, received_us: int, event_id: str) -> None:
+        low = bisect_left(self.times, received_us)
+        high = bisect_right(self.times, received_us)
+        position = bisect_left(self.ids, event_id, low, high)
+        if position >= high or self.ids[position] != event_id:
+            return
+        del self.times[position], self.ids[position], self.values[position]
+        self.prefix_sum.pop()
+        self.prefix_present.pop()
+        self._rebuild_from(position)
+
+    def _rebuild_from(self, position: int) -> None:
+        running_sum = self.prefix_sum[position]
+        running_present = self.prefix_present[position]
+        for index in range(position, len(self.times)):
+            value = self.values[index]
+            if value is not None:
+                running_present += 1
+                if isinstance(value, int) and not isinstance(value, bool):
+                    running_sum += value
+            self.prefix_sum[index + 1] = running_sum
+            self.prefix_present[index + 1] = running_present
+
+    def drop_through(self, cutoff_us: int) -> None:
+        """Forget events received at or before ``cutoff_us``."""
+        cut = bisect_right(self.times, cutoff_us)
+        if cut:
+            del self.times[:cut], self.ids[:cut], self.values[:cut]
+            self.prefix_sum = self.prefix_sum[cut:]
+            self.prefix_present = self.prefix_present[cut:]
+
+    def span(self, window: Window, as_of_us: int) -> tuple[int, int]:
+        start, inclusive = window_start_us(window, as_of_us)
+        low = bisect_left(self.times, start) if inclusive else bisect_right(self.times, start)
+        return low, bisect_right(self.times, as_of_us)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledSource:
+    index: int
+    source: Source
+    predicates: tuple[tuple[str, Callable[[object], bool]], ...]
+
+
+_EMPTY_LOG: Final = _Log()
+
+
+class OnlineFeatureEngine:
+    """Exact incremental feature state in this process. Implements ``FeatureReader``.
+
+    ``replicas`` is how many API replicas the deployment runs; the in-process engine refuses more than one.
+    """
+
+    def __init__(self, feature_set: FeatureSet, *, replicas: int = 1) -> None:
+        if replicas != 1:
+            raise InputError(
+                f"the in-process online engine keeps feature state in one process; with {replicas} replicas "
+                "each would count only the events it saw. Run one replica, or the Redis backend",
+                field="replicas",
+            )
+        self.feature_set = feature_set
+        sources = sources_of(feature_set)
+        self._source_index: dict[Source, int] = {source: i for i, source in enumerate(sources)}
+        by_type: dict[str, list[_CompiledSource]] = {}
+        for index, source in enumerate(sources):
+            predicates = tuple((flt.column, _predicate(flt)) for flt in source.filters)
+            by_type.setdefault(source.event_type, []).append(_CompiledSource(index, source, predicates))
+        self._by_type = {event_type: tuple(items) for event_type, items in by_type.items()}
+        self._logs: dict[tuple[int, str], _Log] = {}
+        self._seen: dict[str, tuple[int, tuple[_Log, ...]]] = {}
+        self._evicted_through_us: int | None = None
+        self._horizon_us = {
+            index: max(
+                m.window.horizon_seconds
+                for spec in feature_set
+                for m in spec.measures
+                for s in m.sources
+                if s == source
+            )
+            * MICROSECONDS_PER_SECOND
+            for source, index in self._source_index.items()
+        }
+        self._specs_by_entity = {entity: feature_set.for_entity(entity) for entity in feature_set.entities}
+
+    # -- updates ---------------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> bool:
+        """Apply one validated event; False when it is a duplicate that changes nothing."""
+        return self.apply_row(event.event_type, event_row(event))
+
+    def apply_row(self, event_type: str, row: Row) -> bool:
+        """Apply one event given as a row in ``column_layout(event_type)`` (a dict of column → value)."""
+        if event_type not in EVENT_TYPES:
+            raise InputError(f"unknown event type {event_type!r}", field="event_type")
+        event_id = row.get("event_id")
+        received_at = row.get("received_at")
+        if not isinstance(event_id, str) or not event_id:
+            raise InputError("every event has an event_id", field="event_id")
+        if not isinstance(received_at, datetime):
+            raise InputError("every event has a received_at timestamp", field="received_at")
+        received_us = to_microseconds(received_at, "received_at")
+        earlier = self._seen.get(event_id)
+        if earlier is not None:
+            if earlier[0] <= received_us:
+                return False
+            for log in earlier[1]:  # an earlier copy arrived late: it replaces the one counted
+                log.remove(earlier[0], event_id)
+        if self._evicted_through_us is not None and received_us <= self._evicted_through_us:
+            self._seen[event_id] = (received_us, ())
+            return False  # too old for any window a permitted read can see
+        touched: list[_Log] = []
+        for compiled in self._by_type.get(event_type, ()):
+            entity_id = row.get(compiled.source.entity_column)
+            if entity_id is None:
+                continue
+            if not all(test(row.get(column)) for column, test in compiled.predicates):
+                continue
+            key = (compiled.index, str(entity_id))
+            found = self._logs.get(key)
+            if found is None:
+                if len(self._logs) >= bounds.online_entities_max:
+                    raise BoundExceededError(
+                        "online_entities_max", bounds.online_entities_max, len(self._logs) + 1
+                    )
+                found = self._logs[key] = _Log()
+            log = found
+            value_column = compiled.source.value_column
+            value = row.get(value_column) if value_column is not None else None
+            log.insert(received_us, event_id, value if isinstance(value, int | str | bool) else None)
+            touched.append(log)
+        self._seen[event_id] = (received_us, tuple(touched))
+        return True
+
+    def evict(self, now: datetime) -> int:
+        """Drop events older than any window of a read at or after ``now`` can reach, and event IDs older
+        than the dedup retention. Returns how many log entries were dropped. Reads before ``now`` whose
+        windows reach into dropped time are refused afterwards."""
+        now_us = to_microseconds(now, "now")
+        dropped = 0
+        horizon = max(self._horizon_us.values(), default=0)
+        for (index, _), log in list(self._logs.items()):
+            before = len(log.times)
+            log.drop_through(now_us - self._horizon_us[index])
+            dropped += before - len(log.times)
+        self._logs = {key: log for key, log in self._logs.items() if log.times}
+        self._seen = {k: v for k, v in self._seen.items() if v[0] > now_us - _RETENTION_US}
+        cutoff = now_us - horizon
+        if self._evicted_through_us is None or cutoff > self._evicted_through_us:
+            self._evicted_through_us = cutoff
+        return dropped
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def read(
+        self, entity_type: str, entity_id: str, as_of: datetime, names: Sequence[str] | None = None
+    ) -> FeatureVector:
+        """The features of one entity as known at ``as_of`` (events received after it never count)."""
+        entity = parse_entity(entity_type)
+        as_of_us = to_microseconds(as_of, "as_of")
+        if names is None:
+            specs = self._specs_by_entity.get(entity, ())
+        else:
+            if len(names) > bounds.online_read_features_max:
+                raise BoundExceededError(
+                    "online_read_features_max", bounds.online_read_features_max, len(names)
+                )
+            specs = self.feature_set.for_entity(entity, names)
+        if self._evicted_through_us is not None:
+            reach = max((m.window.horizon_seconds for s in specs for m in s.measures), default=0)
+            if as_of_us - reach * MICROSECONDS_PER_SECOND <= self._evicted_through_us:
+                raise InputError(
+                    "as_of is too far back: the engine has evicted events its windows would need",
+                    field="as_of",
+                )
+        cache: dict[Measure, FeatureValue] = {}
+        values = {spec.name: self._value(spec, entity_id, as_of_us, cache) for spec in specs}
+        return FeatureVector(entity.value, entity_id, as_of, values, self.feature_set.version)
+
+    def _value(
+        self, spec: FeatureSpec, entity_id: str, as_of_us: int, cache: dict[Measure, FeatureValue]
+    ) -> FeatureValue:
+        measures = [self._measure(m, entity_id, as_of_us, cache) for m in spec.measures]
+        if spec.aggregation is Aggregation.RATIO:
+            return finish_ratio(measures[0], measures[1])
+        if spec.aggregation is Aggregation.GROWTH:
+            short, long = spec.measures
+            return finish_growth(measures[0], measures[1], short.window.length, long.window.length)
+        return measures[0]
+
+    def _measure(
+        self, measure: Measure, entity_id: str, as_of_us: int, cache: dict[Measure, FeatureValue]
+    ) -> FeatureValue:
+        if measure in cache:
+            return cache[measure]
+        aggregation = measure.aggregation
+        spans: list[tuple[_Log, int, int]] = []
+        for source in measure.sources:
+            log = self._logs.get((self._source_index[source], entity_id), _EMPTY_LOG)
+            if log.times:
+                low, high = log.span(measure.window, as_of_us)
+                if high > low:
+                    spans.append((log, low, high))
+        result: FeatureValue
+        if aggregation is Aggregation.COUNT:
+            result = sum(high - low for _, low, high in spans)
+        elif aggregation is Aggregation.SUM:
+            result = sum(log.prefix_sum[high] - log.prefix_sum[low] for log, low, high in spans)
+        elif aggregation is Aggregation.MEAN:
+            present = sum(log.prefix_present[high] - log.prefix_present[low] for log, low, high in spans)
+            total = sum(log.prefix_sum[high] - log.prefix_sum[low] for log, low, high in spans)
+            result = total / present if present else None
+        elif aggregation in (Aggregation.MIN, Aggregation.MAX):
+            present_values = [
+                v for log, low, high in spans for v in log.values[low:high] if isinstance(v, int)
+            ]
+            pick = min if aggregation is Aggregation.MIN else max
+            result = int(pick(present_values)) if present_values else None
+        elif aggregation is Aggregation.DISTINCT_COUNT:
+            distinct = {v for log, low, high in spans for v in log.values[low:high]}
+            distinct.discard(None)
+            result = len(distinct)
+        elif aggregation is Aggregation.LAST:
+            result = _last(spans)
+        elif aggregation is Aggregation.TIME_SINCE_LAST:
+            latest = max((log.times[high - 1] for log, _, high in spans), default=None)
+            result = None if latest is None else (as_of_us - latest) / MICROSECONDS_PER_SECOND
+        else:
+            raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
+        cache[measure] = result
+        return result
+
+    @property
+    def event_ids_remembered(self) -> int:
+        return len(self._seen)
+
+    @property
+    def entries(self) -> int:
+        return sum(len(log.times) for log in self._logs.values())
+
+
+def _last(spans: list[tuple[_Log, int, int]]) -> FeatureValue:
+    best: tuple[int, str] | None = None
+    best_value: FeatureValue = None
+    for log, low, high in spans:
+        for index in range(high - 1, low - 1, -1):
+            value = log.values[index]
+            if value is None:
+                continue
+            key = (log.times[index], log.ids[index])
+            if best is None or key > best:
+                best = key
+                best_value = int(value) if isinstance(value, int) else None
+            break
+    return best_value
+
+
+def finish_ratio(numerator: FeatureValue, denominator: FeatureValue) -> float | None:
+    """``numerator / denominator``; None when either is None or the denominator is 0."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return float(numerator / denominator)
+
+
+def finish_growth(
+    short: FeatureValue, long: FeatureValue, short_seconds: int, long_seconds: int
+) -> float | None:
+    """(short / short window) / (long / long window): above 1 when the recent rate is higher."""
+    if short is None or long is None or long == 0:
+        return None
+    value = (short * long_seconds) / (long * short_seconds)
+    return value if math.isfinite(value) else None
+
+
+def event_row(event: Event) -> dict[str, object]:
+    """An :class:`Event` as a row in ``column_layout(event.event_type)``."""
+    row: dict[str, object] = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "occurred_at": event.occurred_at,
+        "received_at": event.received_at,
+        "source": event.source,
+    }
+    for subject in event.subjects:
+        row[subject_column(subject.role)] = subject.party_id
+    for attribute in event.spec.attributes:
+        row[attribute_column(attribute)] = event.attributes.get(attribute.name)
+    return row

@@ -1,0 +1,204 @@
+"""Parity between the online and offline engines, measured the way it can fail.
+
+The same events are fed to the online engine (in any arrival order, duplicates included) and backfilled
+offline; both are then asked for every feature at the same ``(entity, as_of)`` keys. The keys sit where the
+engines are most likely to disagree: exactly at an event's receipt, exactly one window length later (the
+event has just left), one microsecond before that, and at 00:00 Asia/Shanghai.
+
+Agreement: counts, sums, distinct counts, min, max and last values must be equal exactly. Means, ratios,
+growth and seconds-since-last are floating point and may differ in the last bits because DuckDB divides
+doubles where Python divides integers exactly; they must agree within :data:`RELATIVE_TOLERANCE`
+(relative, or absolute below 1). None must meet None.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+
+from fengkong import bounds
+from fengkong.clock import business_date, start_of_business_day
+from fengkong.domain.features import FeatureValue
+from fengkong.errors import BoundExceededError
+from fengkong.features.offline import KEY_AS_OF, KEY_ENTITY, backfill
+from fengkong.features.online import OnlineFeatureEngine
+from fengkong.features.spec import Aggregation, Entity, FeatureSet, WindowKind
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, from_microseconds, to_microseconds
+
+RELATIVE_TOLERANCE: Final = 1e-9
+EXACT_AGGREGATIONS: Final = frozenset(
+    {
+        Aggregation.COUNT,
+        Aggregation.SUM,
+        Aggregation.DISTINCT_COUNT,
+        Aggregation.MIN,
+        Aggregation.MAX,
+        Aggregation.LAST,
+    }
+)
+_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    entity_id: str
+    as_of_us: int
+    online: FeatureValue
+    offline: FeatureValue
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureParity:
+    """How one feature compared: keys compared, how many disagreed, the first disagreement."""
+
+    name: str
+    entity: Entity
+    exact: bool  # compared exactly (else within RELATIVE_TOLERANCE)
+    compared: int
+    mismatches: int
+    max_difference: float
+    first_mismatch: Mismatch | None
+
+    @property
+    def agrees(self) -> bool:
+        return self.mismatches == 0
+
+
+def values_agree(online: FeatureValue, offline: FeatureValue, exact: bool) -> tuple[bool, float]:
+    """Whether two values agree under the rule above, and their difference (0 when exact and equal)."""
+    if online is None or offline is None:
+        return online is None and offline is None, 0.0 if online is offline else math.inf
+    if exact:
+        return online == offline and type(online) is type(offline), float(abs(online - offline))
+    difference = abs(float(online) - float(offline))
+    scale = max(1.0, abs(float(online)), abs(float(offline)))
+    return difference <= RELATIVE_TOLERANCE * scale, difference
+
+
+def edge_keys(
+    feature_set: FeatureSet,
+    entity: Entity,
+    tables: Mapping[str, pa.Table],
+    *,
+    keys_max: int,
+    seed: int = 0,
+) -> pa.Table:
+    """``(entity_id, as_of)`` keys on the window edges of the entity's features, drawn from the events:
+    at a receipt, one window later, one microsecond before that, and the next 00:00 Shanghai."""
+    specs = feature_set.for_entity(entity)
+    sources = {s for spec in specs for m in spec.measures for s in m.sources}
+    windows = {m.window for spec in specs for m in spec.measures}
+    rolling_us = sorted(
+        {w.length * MICROSECONDS_PER_SECOND for w in windows if w.kind is WindowKind.ROLLING}
+    )
+    candidates: list[tuple[str, int]] = []
+    for source in sorted(sources, key=lambda s: (s.event_type, s.entity_column)):
+        table = tables.get(source.event_type)
+        if table is None or table.num_rows == 0:
+            continue
+        ids = table.column(source.entity_column).to_pylist()
+        received = table.column("received_at").cast(_TIMESTAMP).cast(pa.int64()).to_pylist()
+        for entity_id, received_us in zip(ids, received, strict=True):
+            if entity_id is None or received_us is None:
+                continue
+            candidates.append((entity_id, received_us))
+            for length in rolling_us:
+                candidates.append((entity_id, received_us + length))
+                candidates.append((entity_id, received_us + length - 1))
+            next_day = start_of_business_day(business_date(from_microseconds(received_us)) + timedelta(days=1))
+            candidates.append((entity_id, to_microseconds(next_day)))
+    unique = sorted(set(candidates))
+    chooser = random.Random(seed)
+    chosen = sorted(chooser.sample(unique, keys_max)) if len(unique) > keys_max else unique
+    return pa.table(
+        {
+            KEY_ENTITY: pa.array([entity_id for entity_id, _ in chosen], type=pa.string()),
+            KEY_AS_OF: pa.array([as_of for _, as_of in chosen], type=pa.int64()).cast(_TIMESTAMP),
+        }
+    )
+
+
+def feed_online(
+    engine: OnlineFeatureEngine, tables: Mapping[str, pa.Table], *, shuffle_seed: int | None = None
+) -> int:
+    """Apply every row of ``tables`` to ``engine``: in receipt order, or shuffled when a seed is given
+    (out-of-order arrival). Returns how many rows changed state (duplicates do not)."""
+    rows = [(event_type, row) for event_type, table in tables.items() for row in table.to_pylist()]
+    if shuffle_seed is None:
+        rows.sort(key=lambda item: (item[1]["received_at"], item[1]["event_id"]))
+    else:
+        random.Random(shuffle_seed).shuffle(rows)
+    return sum(engine.apply_row(event_type, row) for event_type, row in rows)
+
+
+def compare(
+    feature_set: FeatureSet,
+    engine: OnlineFeatureEngine,
+    entity: Entity,
+    keys: pa.Table,
+    offline: pa.Table,
+) -> list[FeatureParity]:
+    """Read ``engine`` at every key and compare with the backfilled table ``offline`` feature by feature."""
+    if keys.num_rows > bounds.parity_keys_max:
+        raise BoundExceededError("parity_keys_max", bounds.parity_keys_max, keys.num_rows)
+    specs = feature_set.for_entity(entity)
+    entity_ids = keys.column(KEY_ENTITY).to_pylist()
+    instants = keys.column(KEY_AS_OF).to_pylist()
+    online_rows = [
+        engine.read(entity.value, entity_id, as_of).values
+        for entity_id, as_of in zip(entity_ids, instants, strict=True)
+    ]
+    results = []
+    for spec in specs:
+        exact = spec.aggregation in EXACT_AGGREGATIONS
+        offline_values = offline.column(spec.name).to_pylist()
+        mismatches = 0
+        worst = 0.0
+        first: Mismatch | None = None
+        for index, offline_value in enumerate(offline_values):
+            online_value = online_rows[index][spec.name]
+            agrees, difference = values_agree(online_value, offline_value, exact)
+            worst = max(worst, difference)
+            if not agrees:
+                mismatches += 1
+                if first is None:
+                    first = Mismatch(
+                        entity_ids[index], to_microseconds(instants[index]), online_value, offline_value
+                    )
+        results.append(
+            FeatureParity(spec.name, entity, exact, len(offline_values), mismatches, worst, first)
+        )
+    return results
+
+
+def run_parity(
+    feature_set: FeatureSet,
+    tables: Mapping[str, pa.Table],
+    *,
+    entities: Iterable[Entity] | None = None,
+    keys_per_entity: int = 2_000,
+    shuffle_seed: int | None = None,
+    lake_dir: Path | None = None,
+    seed: int = 0,
+) -> list[FeatureParity]:
+    """Feed ``tables`` to a fresh online engine, backfill the same events offline (from ``lake_dir`` when
+    given, else from ``tables``) at edge keys, and compare every feature of every entity."""
+    engine = OnlineFeatureEngine(feature_set)
+    feed_online(engine, tables, shuffle_seed=shuffle_seed)
+    chosen: Sequence[Entity] = tuple(entities) if entities is not None else feature_set.entities
+    results: list[FeatureParity] = []
+    for entity in chosen:
+        keys = edge_keys(feature_set, entity, tables, keys_max=keys_per_entity, seed=seed)
+        if lake_dir is not None:
+            offline = backfill(feature_set, entity, keys, lake_dir=lake_dir)
+        else:
+            offline = backfill(feature_set, entity, keys, tables=tables)
+        results.extend(compare(feature_set, engine, entity, keys, offline))
+    return results
