@@ -2,6 +2,7 @@
 
 from fengkong.cli import (
     db,  # noqa: F401
+    demo,  # noqa: F401
     ingest,  # noqa: F401
     simulate,  # noqa: F401
 )

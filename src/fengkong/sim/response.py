@@ -119,7 +119,7 @@ class ResponseParameters:
     income_shock_drop: float = 0.20
     income_shock_multiplier: float = 3.0
     #: fraudsters (synthetic identities, rings, bust-out) apply this many times more often.
-    fraud_application_multiplier: float = 15.0
+    fraud_application_multiplier: float = 1.5
     #: days before a borrower applies again for a product after applying.
     reapply_days: int = 30
     #: requested BNPL or revolving line: log-normal, median 3,000 yuan (CALIBRATION.md).
@@ -856,6 +856,11 @@ class BorrowerResponse:
         self._income_history.append(state.monthly_income_fen.astype(np.int64).copy())
         if len(self._income_history) > 30:
             self.income_30d_ago_fen = self._income_history.pop(0)
+
+
+def empty_originations() -> pa.Table:
+    """The originations truth table with no rows (its schema)."""
+    return _Originations().table()
 
 
 def _substate(state: LatentState, position: int) -> LatentState:
