@@ -79,3 +79,17 @@ def test_an_unreachable_redis_exits_1(tmp_path: Path) -> None:
     )
     assert code == 1
     assert "cannot be reached" in output
+
+
+def test_database_dedup_makes_a_second_run_add_nothing(tmp_path: Path) -> None:
+    from fengkong.services.database import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'fengkong.sqlite'}"
+    upgrade_database(url)
+    source = str(_source(tmp_path, bad=False))
+    arguments = [source, "--lake", str(tmp_path / "lake"), "--database", url, "--format", "json"]
+    first_code, first = _run(*arguments)
+    second_code, second = _run(*arguments)
+    assert (first_code, second_code) == (0, 0)
+    assert (json.loads(first)["accepted"], json.loads(second)["accepted"]) == (3, 0)
+    assert json.loads(second)["duplicates"] == 3

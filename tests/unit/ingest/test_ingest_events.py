@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
 
 from fengkong import bounds
 from fengkong.clock import FixedClock
+from fengkong.domain.events import EVENT_TYPE_NAMES
 from fengkong.errors import InputError
 from fengkong.ingest.dedup import InMemorySeenEvents
 from fengkong.ingest.lake import read_lake_table
@@ -18,7 +21,7 @@ from fengkong.ingest.transport import InProcessTransport
 from fengkong.ingest.validate import parse_record
 from fengkong.ingest.wire import events_to_table
 from fengkong.services.ingest_events import Progress, drain_in_process, ingest_file, open_seen_events
-from tests.strategies import valid_ingest_record
+from tests.strategies import duplicated_record_batches, valid_ingest_record
 
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
 
@@ -184,3 +187,27 @@ def test_database_dedup_survives_across_runs(tmp_path: Path) -> None:
     with open_seen_events(url, CLOCK) as seen:
         again = ingest_file(source, tmp_path / "lake", None, seen, CLOCK)
     assert (first.accepted, again.accepted, again.duplicates) == (15, 0, 15)
+
+
+@settings(max_examples=15)
+@given(duplicated_record_batches())
+def test_files_replayed_in_any_interleaving_leave_each_event_once_in_the_lake(
+    batches: list[list[dict[str, object]]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        seen = InMemorySeenEvents()
+        transport = InProcessTransport()
+        for number, batch in enumerate(batches):
+            source = _write_jsonl(root / f"batch-{number}.jsonl", list(batch)) if batch else None
+            if source is not None:
+                ingest_file(source, root / "lake", transport, seen, CLOCK)
+        every_id = {str(record["event_id"]) for batch in batches for record in batch}
+        in_lake = [
+            event_id
+            for event_type in EVENT_TYPE_NAMES
+            for event_id in read_lake_table(root / "lake", event_type).column("event_id").to_pylist()
+        ]
+        assert sorted(in_lake) == sorted(every_id)
+        published = [d.event.event_id for d in transport.consume("c", bounds.stream_read_batch_events_max)]
+        assert sorted(published) == sorted(every_id)
