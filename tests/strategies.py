@@ -108,3 +108,50 @@ def ingest_records(draw: st.DrawFn) -> dict[str, object]:
 def duplicated_record_batches() -> st.SearchStrategy[list[list[dict[str, object]]]]:
     """Batches of valid records whose IDs repeat within and across batches."""
     return st.lists(st.lists(ingest_records(), max_size=12), max_size=6)
+
+
+# -- compliance: regular installment loans (integer fen) for the annualised-rate properties ---------------
+
+
+@st.composite
+def installment_loans(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    """``(principal_fen, payment_fen, installments, upfront_fee_fen)`` of an equal-installment loan: the
+    payment is the annuity at a monthly rate of 0 %–5 % rounded up to the fen; the fee is 0 %–5 % of the
+    principal."""
+    principal = draw(st.integers(min_value=100_00, max_value=1_000_000_00))
+    installments = draw(st.integers(min_value=1, max_value=60))
+    monthly_rate = draw(st.decimals(min_value=Decimal(0), max_value=Decimal("0.05"), places=5))
+    if monthly_rate == 0:
+        payment = -(-principal // installments)
+    else:
+        growth = (1 + monthly_rate) ** installments
+        exact = Decimal(principal) * monthly_rate * growth / (growth - 1)
+        payment = int(exact.to_integral_value(rounding="ROUND_CEILING"))
+    fee = draw(st.integers(min_value=0, max_value=principal // 20))
+    return principal, payment, installments, fee
+
+
+# -- features: event streams with late, duplicated and out-of-order receipts on window edges ---------------
+
+FEATURE_STREAM_START_US = 1_772_380_800_000_000  # 2026-03-01T16:00:00Z = 2026-03-02 00:00 Asia/Shanghai
+FEATURE_STREAM_GRID_US = 3_600_000_000  # receipts fall on whole hours (plus 0 or 1 µs): ties and exact edges
+
+
+@st.composite
+def feature_event_draws(draw: st.DrawFn) -> list[tuple[int, int, int, int, int, int]]:
+    """Abstract events for the feature parity property: ``(type index, entity index, grid slot,
+    microsecond offset, value index, duplicate shift in grid slots or 0)``. Slots span 40 days on an hourly
+    grid, so 24 h, 7 d and 30 d windows end exactly on other receipts; the test turns each draw into a row."""
+    return draw(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=0, max_value=7),
+                st.integers(min_value=0, max_value=3),
+                st.integers(min_value=0, max_value=40 * 24),
+                st.sampled_from([0, 0, 1]),
+                st.integers(min_value=0, max_value=5),
+                st.sampled_from([0, 0, 0, 0, -3, 1, 24, 24 * 7]),
+            ),
+            max_size=60,
+        )
+    )
