@@ -95,6 +95,7 @@ TRUTH_TABLES: tuple[str, ...] = (
     "closures",
     "forged_records",
     "fraud_labels",
+    "income_shocks",
     "parties",
     "review_surges",
     "risk_snapshots",
@@ -334,13 +335,11 @@ class Ecosystem:
         income_factor = 1.0 - (1.0 - spec.income_shock_income_factor) * effect
         state.monthly_income_fen[:n] = np.rint(c.income_base_fen * income_factor).astype(np.int64)
         self._truth_add(
-            "closures",
+            "income_shocks",
             pa.table(
                 {
                     "party_id": self._ids(np.flatnonzero(shock)),
-                    "kind": pa.array(["consumer"] * int(shock.sum()), type=pa.string()),
                     "day": pa.array(np.full(int(shock.sum()), day, dtype=np.int64)),
-                    "reason": pa.array(["income_shock"] * int(shock.sum()), type=pa.string()),
                 }
             ),
         )
@@ -450,7 +449,7 @@ class Ecosystem:
         revenue = (
             expected * weekend * rng.lognormal(-daily_sigma * daily_sigma / 2.0, daily_sigma, size=count)
         )
-        costs = spec.cost_ratio * m.base_revenue_fen
+        costs = spec.cost_ratio * m.base_revenue_fen * m.month_factor  # costs follow the season, not quality
         m.cash_days = np.where(open_, m.cash_days + (revenue - costs) / costs, m.cash_days)
         surged = m.surge_day >= 0
         hazard = m.closure_daily * macro * np.where(surged, spec.surge_closure_multiplier, 1.0)
