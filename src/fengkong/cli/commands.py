@@ -1,6 +1,7 @@
 """Imports every command module so that each registers its command on :data:`fengkong.cli.main.app`."""
 
 from fengkong.cli import (
+    apr,  # noqa: F401
     db,  # noqa: F401
     demo,  # noqa: F401
     ingest,  # noqa: F401
