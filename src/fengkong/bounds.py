@@ -83,7 +83,7 @@ offer_validity_days_max: Final = 30
 
 # -- compliance: annualised rates and caps -----------------------------------------------------------
 irr_cash_flows_max: Final = 5_000  # dated flows in one IRR (a revolving line's year of daily draws fits)
-irr_iterations_max: Final = 300  # bracketed Newton/bisection steps; bisection alone needs < 200 at 60 digits
+irr_iterations_max: Final = 300  # bracketed Newton/bisection steps; bisection alone needs < 200 at 40 digits
 irr_bracket_scan_points_count: Final = 64  # rates probed when flows change sign more than once
 irr_span_days_max: Final = 36_600  # first to last cash flow (100 years)
 cash_flow_amount_fen_max: Final = 10**13  # one flow (100 billion yuan): beyond is an absurd value

@@ -30,6 +30,7 @@ art. 670).
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ PERIODS_PER_YEAR: Final[dict[Frequency, int]] = {
     Frequency.WEEKLY: 52,
     Frequency.DAILY: 365,
 }
-WORKING_PRECISION_DIGITS: Final = 60  # significant digits carried while solving
-IRR_TOLERANCE: Final = Decimal("1e-32")  # the per-period rate is solved to within this (absolute)
+WORKING_PRECISION_DIGITS: Final = 40  # significant digits carried while solving
+IRR_TOLERANCE: Final = Decimal("1e-28")  # the per-period rate is solved to within this (absolute)
 PERIODIC_IRR_QUANTUM: Final = Decimal("1e-20")  # reported periodic IRR: 20 decimal places of a fraction
 RATE_PCT_QUANTUM: Final = Decimal("1e-12")  # reported percentages: 12 decimal places
 _HUNDRED: Final = Decimal(100)
@@ -318,8 +319,13 @@ def _npv(flows: _Flows, rate: Decimal) -> tuple[Decimal, Decimal]:
     discount = 1 / (1 + rate)
     value = Decimal(0)
     slope = Decimal(0)
+    factor = Decimal(1)  # discount ** offset, built up along the ascending offsets
+    previous = 0
     for offset, amount in zip(flows.offsets, flows.amounts, strict=True):
-        term = amount * discount**offset
+        gap = offset - previous
+        factor = factor * discount if gap == 1 else factor * discount**gap
+        previous = offset
+        term = amount * factor
         value += term
         slope -= offset * term
     return value, slope * discount
@@ -327,15 +333,28 @@ def _npv(flows: _Flows, rate: Decimal) -> tuple[Decimal, Decimal]:
 
 def _rate_bounds(flows: _Flows) -> tuple[Decimal, Decimal]:
     """The per-unit rates that correspond to the lowest and highest annual rates the bounds allow."""
-    lowest = -Decimal(bounds.negative_annualised_rate_pct_max) / _HUNDRED
-    highest = Decimal(bounds.annualised_rate_pct_max) / _HUNDRED
-    return _per_unit(flows, lowest), _per_unit(flows, highest)
+    return _rate_bounds_for(flows.unit_per_year, flows.dated)
+
+
+@functools.cache
+def _rate_bounds_for(unit_per_year: int, dated: bool) -> tuple[Decimal, Decimal]:
+    with localcontext() as ctx:
+        ctx.prec = WORKING_PRECISION_DIGITS
+        lowest = -Decimal(bounds.negative_annualised_rate_pct_max) / _HUNDRED
+        highest = Decimal(bounds.annualised_rate_pct_max) / _HUNDRED
+        return _annual_to_unit(lowest, unit_per_year, dated), _annual_to_unit(highest, unit_per_year, dated)
 
 
 def _per_unit(flows: _Flows, annual: Decimal) -> Decimal:
-    if flows.dated:
-        return (1 + annual) ** (Decimal(1) / flows.unit_per_year) - 1
-    return annual / flows.unit_per_year
+    return _annual_to_unit(annual, flows.unit_per_year, flows.dated)
+
+
+def _annual_to_unit(annual: Decimal, unit_per_year: int, dated: bool) -> Decimal:
+    """The per-period rate of an annual one: ``annual / n`` for the periodic method, the compounding root
+    ``(1 + annual)^(1/365) - 1`` for the dated one."""
+    if dated:
+        return (1 + annual) ** (Decimal(1) / unit_per_year) - 1
+    return annual / unit_per_year
 
 
 def _sign(value: Decimal) -> int:
