@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, NamedTuple, Protocol
 
 from fengkong import bounds
-from fengkong.clock import require_utc
 from fengkong.errors import InputError, InvariantError
 
 
@@ -43,8 +42,8 @@ _MICROSECOND: Final = timedelta(microseconds=1)
 
 
 def microseconds(instant: datetime) -> int:
-    """Microseconds since the Unix epoch of an aware datetime."""
-    return (require_utc(instant) - _EPOCH) // _MICROSECOND
+    """Microseconds since the Unix epoch of an aware datetime (a naive one raises TypeError)."""
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 def from_microseconds(value: int) -> datetime:

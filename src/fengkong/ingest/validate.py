@@ -16,7 +16,7 @@ the column names (``consumer_id``, ``amount_fen``) for tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -566,11 +566,3 @@ def _rejections(table: pa.Table, flags: _Flags, first_row: int, file: str) -> tu
         event_id = _readable_event_id(ids[position].as_py()) if ids is not None else None
         result.append(Rejection(position + first_row, field, reason, event_id, file))
     return tuple(result)
-
-
-def required_columns(event_type: str) -> Sequence[str]:
-    """Columns that must be present and non-null in a table of ``event_type``."""
-    spec = EVENT_TYPES[event_type]
-    subjects = [name for _role, name, required in subject_columns(spec) if required]
-    attributes = [name for attribute, name in attribute_columns(spec) if attribute.required]
-    return ["event_id", "event_type", "occurred_at", *subjects, *attributes]
