@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Final
 
 from fengkong import bounds
-from fengkong.domain.products import AnnualisedRate, CashFlow, Fee, Frequency, Schedule
+from fengkong.domain.products import AnnualisedRate, CashFlow, Fee, Frequency, Offer, Schedule
 from fengkong.errors import InputError, InvariantError
 from fengkong.money import Money
 
@@ -55,6 +55,7 @@ WORKING_PRECISION_DIGITS: Final = 40  # significant digits carried while solving
 IRR_TOLERANCE: Final = Decimal("1e-28")  # the per-period rate is solved to within this (absolute)
 PERIODIC_IRR_QUANTUM: Final = Decimal("1e-20")  # reported periodic IRR: 20 decimal places of a fraction
 RATE_PCT_QUANTUM: Final = Decimal("1e-12")  # reported percentages: 12 decimal places
+OFFER_RATE_TOLERANCE_PCT: Final = Decimal("1e-9")  # a stated rate may differ from ours by rounding only
 _HUNDRED: Final = Decimal(100)
 _RANGE_TEXT: Final = (
     f"-{bounds.negative_annualised_rate_pct_max} % to {bounds.annualised_rate_pct_max} % a year"
@@ -103,6 +104,31 @@ def annualised_rate(
     return periodic_rate(
         [PeriodFlow(period, flow.amount) for period, flow in zip(periods, flows, strict=True)], frequency
     )
+
+
+def verify_offer(offer: Offer) -> AnnualisedRate:
+    """Recompute an offer's annualised rate from its schedule and every fee its terms declare, and reject
+    the offer when its stated rate leaves cost out (it is lower than the recomputed one, or computed by
+    another method): an offer whose fees are missing from its price is not shown to anyone."""
+    if offer.schedule is None:
+        raise InputError(
+            "a line has no schedule until a draw: its rate is disclosed per draw or statement",
+            field="schedule",
+        )
+    recomputed = annualised_rate(offer.schedule, fees=offer.terms.fees, frequency=offer.terms.frequency)
+    stated = offer.annualised_rate
+    if stated.method != recomputed.method:
+        raise InputError(
+            f"stated by the {stated.method!r} method, the schedule calls for {recomputed.method!r}",
+            field="annualised_rate",
+        )
+    if stated.annual_rate_pct < recomputed.annual_rate_pct - OFFER_RATE_TOLERANCE_PCT:
+        raise InputError(
+            f"states {stated.annual_rate_pct} % but the schedule with every fee costs "
+            f"{recomputed.annual_rate_pct} %: fees are missing from the price",
+            field="annualised_rate",
+        )
+    return recomputed
 
 
 def loan_cash_flows(

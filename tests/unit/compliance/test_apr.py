@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy_financial as npf
@@ -20,8 +20,21 @@ from fengkong.compliance.apr import (
     net_present_value_minor,
     periodic_rate,
     regular_periods,
+    verify_offer,
 )
-from fengkong.domain.products import CashFlow, Fee, Frequency, Installment, Schedule
+from fengkong.domain.products import (
+    AnnualisedRate,
+    CashFlow,
+    DayCount,
+    Fee,
+    Frequency,
+    Installment,
+    Offer,
+    ProductKind,
+    ProductTerms,
+    RepaymentMethod,
+    Schedule,
+)
 from fengkong.errors import InputError
 from fengkong.money import Money
 
@@ -349,3 +362,54 @@ def test_bad_periods_and_currencies_are_rejected() -> None:
 def test_a_schedule_without_installments_is_rejected() -> None:
     with pytest.raises(InputError, match="at least one installment"):
         annualised_rate(Schedule(Money(100), START, ()), fees=())
+
+
+# -- offers --------------------------------------------------------------------------------------------------
+
+
+def offer_with(stated: AnnualisedRate, fees: tuple[Fee, ...], schedule: Schedule | None) -> Offer:
+    terms = ProductTerms(
+        product=ProductKind.INSTALLMENT,
+        annual_rate=Decimal("0.12"),
+        method=RepaymentMethod.EQUAL_INSTALLMENT,
+        day_count=DayCount.THIRTY_360,
+        installments=12,
+        fees=fees,
+    )
+    valid_from = datetime(2026, 1, 15, tzinfo=UTC)
+    return Offer(
+        "offer-1",
+        "party-1",
+        terms,
+        Money(1_000_000),
+        stated,
+        valid_from,
+        valid_from + timedelta(days=7),
+        schedule=schedule,
+    )
+
+
+def test_an_offer_that_states_its_full_cost_passes() -> None:
+    schedule = monthly_schedule(1_000_000, 88_849, 12)
+    fees = (Fee("guarantee", cny("150"), START),)
+    full = annualised_rate(schedule, fees=fees)
+    assert verify_offer(offer_with(full, fees, schedule)) == full
+
+
+def test_an_offer_whose_fees_are_missing_from_its_rate_is_rejected() -> None:
+    schedule = monthly_schedule(1_000_000, 88_849, 12)
+    fees = (Fee("guarantee", cny("150"), START),)
+    interest_only = annualised_rate(schedule, fees=())
+    with pytest.raises(InputError, match="fees are missing from the price") as error:
+        verify_offer(offer_with(interest_only, fees, schedule))
+    assert error.value.field == "annualised_rate"
+
+
+def test_an_offer_stated_by_another_method_or_without_a_schedule_is_rejected() -> None:
+    schedule = monthly_schedule(1_000_000, 88_849, 12)
+    simple = AnnualisedRate(annual_rate_pct=Decimal("30"), method="simple")
+    with pytest.raises(InputError, match="'simple' method"):
+        verify_offer(offer_with(simple, (), schedule))
+    with pytest.raises(InputError, match="no schedule") as error:
+        verify_offer(offer_with(simple, (), None))
+    assert error.value.field == "schedule"
