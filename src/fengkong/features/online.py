@@ -17,7 +17,7 @@ IDs are remembered for ``bounds.online_dedup_retention_days`` after their receip
 Late and out-of-order events are placed by ``received_at``: an event received earlier than events already
 applied is inserted at its place, so reads at any retained instant give the same answer as the offline
 engine whatever the arrival order. :meth:`OnlineFeatureEngine.evict` drops state older than every window
-needs; a read whose windows would reach into evicted time is refused rather than answered wrongly.
+needs at or after an instant; a read before that instant is refused rather than answered wrongly.
 
 The layout moves to Redis as is: one sorted set per (source hash, entity) scored by receipt time, with the
 event ID and value as member, and the dedup set keyed by event ID; the in-process engine refuses to run when
@@ -185,7 +185,8 @@ class OnlineFeatureEngine:
         self._by_type = {event_type: tuple(items) for event_type, items in by_type.items()}
         self._logs: dict[tuple[int, str], _Log] = {}
         self._seen: dict[str, tuple[int, tuple[_Log, ...]]] = {}
-        self._evicted_through_us: int | None = None
+        self._evicted_through_us: int | None = None  # no read may see events received at or before this
+        self._evicted_at_us: int | None = None  # reads before this instant are refused
         self._horizon_us = {
             index: max(
                 m.window.horizon_seconds
@@ -250,8 +251,8 @@ class OnlineFeatureEngine:
 
     def evict(self, now: datetime) -> int:
         """Drop events older than any window of a read at or after ``now`` can reach, and event IDs older
-        than the dedup retention. Returns how many log entries were dropped. Reads before ``now`` whose
-        windows reach into dropped time are refused afterwards."""
+        than the dedup retention. Returns how many log entries were dropped. Reads before ``now`` are
+        refused afterwards (a source with short windows keeps less history than one with long windows)."""
         now_us = to_microseconds(now, "now")
         dropped = 0
         horizon = max(self._horizon_us.values(), default=0)
@@ -264,6 +265,8 @@ class OnlineFeatureEngine:
         cutoff = now_us - horizon
         if self._evicted_through_us is None or cutoff > self._evicted_through_us:
             self._evicted_through_us = cutoff
+        if self._evicted_at_us is None or now_us > self._evicted_at_us:
+            self._evicted_at_us = now_us
         return dropped
 
     # -- reads -----------------------------------------------------------------------------------------
@@ -282,13 +285,11 @@ class OnlineFeatureEngine:
                     "online_read_features_max", bounds.online_read_features_max, len(names)
                 )
             specs = self.feature_set.for_entity(entity, names)
-        if self._evicted_through_us is not None:
-            reach = max((m.window.horizon_seconds for s in specs for m in s.measures), default=0)
-            if as_of_us - reach * MICROSECONDS_PER_SECOND <= self._evicted_through_us:
-                raise InputError(
-                    "as_of is too far back: the engine has evicted events its windows would need",
-                    field="as_of",
-                )
+        if self._evicted_at_us is not None and as_of_us < self._evicted_at_us:
+            raise InputError(
+                "as_of is before the engine's last eviction: events its windows need may be gone",
+                field="as_of",
+            )
         cache: dict[Measure, FeatureValue] = {}
         values = {spec.name: self._value(spec, entity_id, as_of_us, cache) for spec in specs}
         return FeatureVector(entity.value, entity_id, as_of, values, self.feature_set.version)

@@ -95,9 +95,7 @@ def edge_keys(
     specs = feature_set.for_entity(entity)
     sources = {s for spec in specs for m in spec.measures for s in m.sources}
     windows = {m.window for spec in specs for m in spec.measures}
-    rolling_us = sorted(
-        {w.length * MICROSECONDS_PER_SECOND for w in windows if w.kind is WindowKind.ROLLING}
-    )
+    rolling_us = sorted({w.length * MICROSECONDS_PER_SECOND for w in windows if w.kind is WindowKind.ROLLING})
     candidates: list[tuple[str, int]] = []
     for source in sorted(sources, key=lambda s: (s.event_type, s.entity_column)):
         table = tables.get(source.event_type)
@@ -112,7 +110,9 @@ def edge_keys(
             for length in rolling_us:
                 candidates.append((entity_id, received_us + length))
                 candidates.append((entity_id, received_us + length - 1))
-            next_day = start_of_business_day(business_date(from_microseconds(received_us)) + timedelta(days=1))
+            next_day = start_of_business_day(
+                business_date(from_microseconds(received_us)) + timedelta(days=1)
+            )
             candidates.append((entity_id, to_microseconds(next_day)))
     unique = sorted(set(candidates))
     chooser = random.Random(seed)
@@ -172,9 +172,7 @@ def compare(
                     first = Mismatch(
                         entity_ids[index], to_microseconds(instants[index]), online_value, offline_value
                     )
-        results.append(
-            FeatureParity(spec.name, entity, exact, len(offline_values), mismatches, worst, first)
-        )
+        results.append(FeatureParity(spec.name, entity, exact, len(offline_values), mismatches, worst, first))
     return results
 
 

@@ -605,6 +605,15 @@ CONSUMER: Final = (
         "Bureau score in the party's latest bureau report (within 365 days); None for thin files.",
     ),
     simple(
+        "consumer_bureau_score_min_365d",
+        Entity.CONSUMER,
+        A.MIN,
+        src(_BUREAU, "party_id", "bureau_score"),
+        D365,
+        "score points",
+        "Lowest bureau score reported on the party in the last 365 days.",
+    ),
+    simple(
         "consumer_bureau_delinquencies_24m_last",
         Entity.CONSUMER,
         A.LAST,
