@@ -44,6 +44,7 @@ from fengkong.sim.latent import LatentState
 from fengkong.sim.population import (
     ATTACK_NAMES,
     ATTACK_ROTATION,
+    ATTACK_SYNTHETIC,
     ATTACK_TAKEOVER,
     KIND_NAMES,
     SCAM_KINDS,
@@ -681,8 +682,11 @@ class Ecosystem:
         c.device[rows[change]] = device_number(rows[change], day, population.size)
         takeover_today = (state.attack_kind[rows] == ATTACK_TAKEOVER) & (state.attack_day[rows] == day)
 
-        # logins
-        counts = rng.poisson(c.login_rate[rows])
+        # logins; synthetic identities are bursty: busy one day a week, nearly silent otherwise
+        synthetic = state.attack_kind[rows] == ATTACK_SYNTHETIC
+        burst_day = synthetic & ((day - state.registered_day[rows]) % 7 == 0)
+        activity = np.where(synthetic, np.where(burst_day, 6.0, 0.2), 1.0)
+        counts = rng.poisson(c.login_rate[rows] * activity)
         counts = np.maximum(counts, (change | takeover_today).astype(np.int64))
         login_rows = np.repeat(rows, counts)
         login_count = login_rows.size
@@ -750,7 +754,7 @@ class Ecosystem:
             )
 
         # orders
-        order_counts = rng.poisson(c.order_rate[rows] * spend * weekend)
+        order_counts = rng.poisson(c.order_rate[rows] * spend * weekend * activity)
         order_rows = np.repeat(rows, order_counts)
         weights = spec.category_weights
         category_p = np.asarray([weights.food, weights.hotel, weights.shop])

@@ -180,13 +180,13 @@ def build_population(scenario: Scenario) -> Population:
 
     # -- how many consumers of each origin ---------------------------------------------------------
     base = size.consumers
-    fraud_count = round(fraud.share_of_consumers * base)
+    n_organic = round(scenario.population.arrivals_monthly_share * base * days / 30)
+    fraud_count = round(fraud.share_of_consumers * (base + n_organic))  # of everyone but a launch burst
     mix = fraud.tactic_mix
     n_ring, n_synthetic, n_bust, n_rotation = _split(
         fraud_count, (mix.ring, mix.synthetic, mix.bust_out, mix.device_rotation)
     )
     n_real_base = base - n_bust - n_rotation
-    n_organic = round(scenario.population.arrivals_monthly_share * base * days / 30)
     burst = fraud.burst
     burst_days = 0 if burst is None else min(burst.days, days - burst.start_day)
     n_burst = 0 if burst is None else round(burst.arrivals_per_day_share * base * burst_days)

@@ -127,3 +127,52 @@ def test_the_macro_shock_multiplies_hazards() -> None:
     calm_people = (a.population.consumers.shock_day < 0) & (b.population.consumers.shock_day < 0)
     difference = b.state.risk_logit[:n][calm_people] - a.state.risk_logit[:n][calm_people]
     np.testing.assert_allclose(difference, np.log(3.0))
+
+
+def test_a_launch_burst_brings_a_wave_of_fraudulent_registrations() -> None:
+    burst = {"start_day": 10, "days": 5, "arrivals_per_day_share": 0.04, "fraud_share": 0.5}
+    scenario = scenario_from_mapping({"fraud": {"burst": burst}}, scale="tiny", days=20)
+    ecosystem = Ecosystem(scenario)
+    registrations = []
+    fraud_share = []
+    for _ in range(scenario.days):
+        registrations.append(ecosystem.step()["party_registered"].num_rows)
+        parties = ecosystem.ground_truth_day().get("parties")
+        if parties is not None and ecosystem.day - 1 >= 1:
+            fraud_share.append((ecosystem.day - 1, parties.column("fraud").to_numpy(zero_copy_only=False)))
+    in_burst = np.concatenate([shares for day, shares in fraud_share if 10 <= day < 15])
+    assert min(registrations[10:15]) > 3 * max(registrations[1:10])
+    assert in_burst.size >= 0.8 * 0.04 * scenario.size.consumers * 5  # ring members may trail the week
+    assert (
+        0.35 < in_burst.mean() < 0.65
+    )  # the launch week's fraud share, diluted a little by regular arrivals
+
+
+def test_drift_changes_what_behaviour_reveals() -> None:
+    scenario = scenario_from_mapping(
+        {
+            "scales": {"tiny": {"consumers": 3_000}},
+            "drift": {"after_month": 1, "behaviour": {"bnpl_logit_per_risk_sd": -1.0}},
+        },
+        scale="tiny",
+        days=59,
+    )
+    ecosystem = Ecosystem(scenario)
+    risk = ecosystem.population.consumers.risk_z
+    ids = ecosystem.state.party_id[: ecosystem.population.n_consumers]
+    correlation = {}
+    bnpl = {0: np.zeros(ids.size), 1: np.zeros(ids.size)}
+    orders = {0: np.zeros(ids.size), 1: np.zeros(ids.size)}
+    for _ in range(scenario.days):
+        month = ecosystem.month_of(ecosystem.day)
+        table = ecosystem.step()["order_placed"]
+        who = _index(ids, np.asarray(table.column("consumer_id").to_numpy(zero_copy_only=False)))
+        paid_later = np.asarray(table.column("pay_method").to_numpy(zero_copy_only=False)) == "bnpl"
+        np.add.at(bnpl[month], who, paid_later)
+        np.add.at(orders[month], who, 1)
+    for month in (0, 1):
+        active = orders[month] >= 3
+        share = bnpl[month][active] / orders[month][active]
+        correlation[month] = np.corrcoef(share, risk[active])[0, 1]
+    assert correlation[0] > 0.1
+    assert correlation[1] < -0.1
