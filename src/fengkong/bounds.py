@@ -75,6 +75,7 @@ online_events_per_entity_max: Final = 1_000_000  # events retained in one entity
 online_read_features_max: Final = 1_000  # features returned by one read
 offline_backfill_rows_max: Final = 50_000_000  # (entity, as_of) rows in one backfill call
 parity_keys_max: Final = 1_000_000  # (entity, time) keys compared in one parity run
+parity_events_max: Final = 20_000_000  # lake events one parity run loads and replays online
 
 # -- decisions and API -------------------------------------------------------------------------------
 decision_timeout_ms_max: Final = 200

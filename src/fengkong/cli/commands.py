@@ -4,6 +4,7 @@ from fengkong.cli import (
     apr,  # noqa: F401
     db,  # noqa: F401
     demo,  # noqa: F401
+    features,  # noqa: F401
     ingest,  # noqa: F401
     simulate,  # noqa: F401
 )

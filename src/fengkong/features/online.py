@@ -89,6 +89,9 @@ class _Log:
     values: list[Value] = field(default_factory=list)
     prefix_sum: list[int] = field(default_factory=lambda: [0])  # of integer values (None counts 0)
     prefix_present: list[int] = field(default_factory=lambda: [0])  # of non-null values
+    # Prefix entries after index ``stale_from`` are out of date after an insertion or removal in the middle;
+    # they are rebuilt once, on the next read, so a burst of out-of-order arrivals costs one pass.
+    stale_from: int | None = None
 
     def insert(self, received_us: int, event_id: str, value: Value) -> None:
         times = self.times
@@ -107,13 +110,13 @@ class _Log:
         self.values.insert(position, value)
         increment = value if isinstance(value, int) and not isinstance(value, bool) else 0
         present = 0 if value is None else 1
-        if position == len(times) - 1:
+        if position == len(times) - 1 and self.stale_from is None:
             self.prefix_sum.append(self.prefix_sum[-1] + increment)
             self.prefix_present.append(self.prefix_present[-1] + present)
         else:
             self.prefix_sum.append(0)
             self.prefix_present.append(0)
-            self._rebuild_from(position)
+            self._mark_stale(position)
 
     def remove(self, received_us: int, event_id: str) -> None:
         low = bisect_left(self.times, received_us)
@@ -124,9 +127,17 @@ class _Log:
         del self.times[position], self.ids[position], self.values[position]
         self.prefix_sum.pop()
         self.prefix_present.pop()
-        self._rebuild_from(position)
+        self._mark_stale(position)
 
-    def _rebuild_from(self, position: int) -> None:
+    def _mark_stale(self, position: int) -> None:
+        self.stale_from = position if self.stale_from is None else min(self.stale_from, position)
+
+    def refresh(self) -> None:
+        """Bring the prefix sums up to date (after out-of-order insertions or removals)."""
+        if self.stale_from is None:
+            return
+        position = self.stale_from
+        self.stale_from = None
         running_sum = self.prefix_sum[position]
         running_present = self.prefix_present[position]
         for index in range(position, len(self.times)):
@@ -140,6 +151,7 @@ class _Log:
 
     def drop_through(self, cutoff_us: int) -> None:
         """Forget events received at or before ``cutoff_us``."""
+        self.refresh()
         cut = bisect_right(self.times, cutoff_us)
         if cut:
             del self.times[:cut], self.ids[:cut], self.values[:cut]
@@ -147,6 +159,8 @@ class _Log:
             self.prefix_present = self.prefix_present[cut:]
 
     def span(self, window: Window, as_of_us: int) -> tuple[int, int]:
+        if self.stale_from is not None:
+            self.refresh()
         start, inclusive = window_start_us(window, as_of_us)
         low = bisect_left(self.times, start) if inclusive else bisect_right(self.times, start)
         return low, bisect_right(self.times, as_of_us)

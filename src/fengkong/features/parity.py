@@ -17,20 +17,21 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fengkong import bounds
-from fengkong.clock import business_date, start_of_business_day
 from fengkong.domain.features import FeatureValue
 from fengkong.errors import BoundExceededError
 from fengkong.features.offline import KEY_AS_OF, KEY_ENTITY, backfill
 from fengkong.features.online import OnlineFeatureEngine
 from fengkong.features.spec import Aggregation, Entity, FeatureSet, WindowKind
-from fengkong.features.windows import MICROSECONDS_PER_SECOND, from_microseconds, to_microseconds
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, calendar_starts_us, to_microseconds
 
 RELATIVE_TOLERANCE: Final = 1e-9
 EXACT_AGGREGATIONS: Final = frozenset(
@@ -44,6 +45,7 @@ EXACT_AGGREGATIONS: Final = frozenset(
     }
 )
 _TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+DAY_US: Final = 86_400 * MICROSECONDS_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,36 +93,49 @@ def edge_keys(
     seed: int = 0,
 ) -> pa.Table:
     """``(entity_id, as_of)`` keys on the window edges of the entity's features, drawn from the events:
-    at a receipt, one window later, one microsecond before that, and the next 00:00 Shanghai."""
+    at a receipt, one window later, one microsecond before that, and the next 00:00 Shanghai. At most
+    ``keys_max`` distinct keys, sampled with ``seed``, sorted by entity and time."""
     specs = feature_set.for_entity(entity)
     sources = {s for spec in specs for m in spec.measures for s in m.sources}
     windows = {m.window for spec in specs for m in spec.measures}
     rolling_us = sorted({w.length * MICROSECONDS_PER_SECOND for w in windows if w.kind is WindowKind.ROLLING})
-    candidates: list[tuple[str, int]] = []
+    entity_parts: list[pa.Array] = []
+    time_parts: list[npt.NDArray[np.int64]] = []
     for source in sorted(sources, key=lambda s: (s.event_type, s.entity_column)):
         table = tables.get(source.event_type)
         if table is None or table.num_rows == 0:
             continue
-        ids = table.column(source.entity_column).to_pylist()
-        received = table.column("received_at").cast(_TIMESTAMP).cast(pa.int64()).to_pylist()
-        for entity_id, received_us in zip(ids, received, strict=True):
-            if entity_id is None or received_us is None:
-                continue
-            candidates.append((entity_id, received_us))
-            for length in rolling_us:
-                candidates.append((entity_id, received_us + length))
-                candidates.append((entity_id, received_us + length - 1))
-            next_day = start_of_business_day(
-                business_date(from_microseconds(received_us)) + timedelta(days=1)
-            )
-            candidates.append((entity_id, to_microseconds(next_day)))
-    unique = sorted(set(candidates))
-    chooser = random.Random(seed)
-    chosen = sorted(chooser.sample(unique, keys_max)) if len(unique) > keys_max else unique
+        table = table.filter(pc.is_valid(table.column(source.entity_column)))
+        ids = table.column(source.entity_column).combine_chunks().cast(pa.string())
+        received = np.asarray(
+            table.column("received_at").cast(_TIMESTAMP).cast(pa.int64()).to_numpy(), dtype=np.int64
+        )
+        shifted = [received]
+        for length in rolling_us:
+            shifted += [received + length, received + length - 1]
+        shifted.append(calendar_starts_us(received + DAY_US, 1))
+        for times in shifted:
+            entity_parts.append(ids)
+            time_parts.append(times)
+    if not entity_parts:
+        return pa.table(
+            {KEY_ENTITY: pa.array([], type=pa.string()), KEY_AS_OF: pa.array([], type=_TIMESTAMP)}
+        )
+    candidates = pa.table(
+        {
+            KEY_ENTITY: pa.concat_arrays(entity_parts),
+            "t_us": pa.array(np.concatenate(time_parts), type=pa.int64()),
+        }
+    )
+    unique = candidates.group_by([KEY_ENTITY, "t_us"]).aggregate([])
+    if unique.num_rows > keys_max:
+        chosen = np.random.default_rng(seed).choice(unique.num_rows, size=keys_max, replace=False)
+        unique = unique.take(pa.array(np.sort(chosen)))
+    unique = unique.sort_by([(KEY_ENTITY, "ascending"), ("t_us", "ascending")])
     return pa.table(
         {
-            KEY_ENTITY: pa.array([entity_id for entity_id, _ in chosen], type=pa.string()),
-            KEY_AS_OF: pa.array([as_of for _, as_of in chosen], type=pa.int64()).cast(_TIMESTAMP),
+            KEY_ENTITY: unique.column(KEY_ENTITY),
+            KEY_AS_OF: unique.column("t_us").cast(_TIMESTAMP),
         }
     )
 

@@ -437,6 +437,11 @@ class FeatureSet:
     _by_name: Mapping[str, FeatureSpec] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if len(self.specs) > bounds.features_per_set_max:
+            raise FeatureSpecError(
+                f"{len(self.specs)} specs; at most {bounds.features_per_set_max} (features_per_set_max)",
+                field="specs",
+            )
         by_name: dict[str, FeatureSpec] = {}
         for spec in self.specs:
             if not isinstance(spec, FeatureSpec):

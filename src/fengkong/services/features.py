@@ -1,0 +1,172 @@
+"""Use cases of behavioural features: the catalogue, backfills over the lake, parity on a lake.
+
+The CLI and the API reach the feature engines only through here (``cli`` → ``services`` → ``features``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fengkong import bounds
+from fengkong.errors import BoundExceededError, InputError
+from fengkong.features.offline import backfill, lake_files, lake_schema
+from fengkong.features.parity import RELATIVE_TOLERANCE, FeatureParity, run_parity
+from fengkong.features.spec import Entity, FeatureSet, parse_entity
+from fengkong.features.standard import STANDARD_FEATURES
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    """One line of the feature catalogue."""
+
+    name: str
+    entity: str
+    aggregation: str
+    window: str
+    unit: str
+    description: str
+    event_types: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "entity": self.entity,
+            "aggregation": self.aggregation,
+            "window": self.window,
+            "unit": self.unit,
+            "description": self.description,
+            "event_types": list(self.event_types),
+        }
+
+
+def feature_catalogue(
+    entity: str | None = None, feature_set: FeatureSet = STANDARD_FEATURES
+) -> list[FeatureRow]:
+    """Every feature of ``feature_set`` (of one entity when given), in definition order."""
+    specs = feature_set.specs if entity is None else feature_set.for_entity(parse_entity(entity))
+    return [
+        FeatureRow(
+            spec.name,
+            spec.entity.value,
+            spec.aggregation.value,
+            spec.window_label,
+            spec.unit,
+            spec.description,
+            spec.event_types,
+        )
+        for spec in specs
+    ]
+
+
+def read_lake_events(lake_dir: Path, event_types: Sequence[str]) -> dict[str, pa.Table]:
+    """Every event of ``event_types`` in the lake, as tables in the lake layout."""
+    if not Path(lake_dir).is_dir():
+        raise InputError(f"no lake folder at {lake_dir}", field="lake")
+    tables: dict[str, pa.Table] = {}
+    total = 0
+    for event_type in event_types:
+        schema = lake_schema(event_type)
+        parts = [pq.read_table(path, schema=schema) for path in lake_files(Path(lake_dir), event_type)]
+        table = pa.concat_tables(parts) if parts else schema.empty_table()
+        total += table.num_rows
+        if total > bounds.parity_events_max:
+            raise BoundExceededError("parity_events_max", bounds.parity_events_max, total)
+        tables[event_type] = table
+    return tables
+
+
+@dataclass(frozen=True, slots=True)
+class ParityReport:
+    """Per-feature parity of the online and offline engines on one lake."""
+
+    lake_dir: Path
+    events: int
+    feature_set_version: str
+    tolerance_relative: float
+    results: tuple[FeatureParity, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return all(result.agrees for result in self.results)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "lake": str(self.lake_dir),
+            "events": self.events,
+            "feature_set_version": self.feature_set_version,
+            "tolerance_relative": self.tolerance_relative,
+            "agrees": self.agrees,
+            "features": [
+                {
+                    "name": r.name,
+                    "entity": r.entity.value,
+                    "comparison": "exact" if r.exact else "relative",
+                    "compared": r.compared,
+                    "mismatches": r.mismatches,
+                    "max_difference": r.max_difference,
+                    "first_mismatch": None
+                    if r.first_mismatch is None
+                    else {
+                        "entity_id": r.first_mismatch.entity_id,
+                        "as_of_us": r.first_mismatch.as_of_us,
+                        "online": r.first_mismatch.online,
+                        "offline": r.first_mismatch.offline,
+                    },
+                }
+                for r in self.results
+            ],
+        }
+
+
+def parity_on_lake(
+    lake_dir: Path,
+    *,
+    entities: Sequence[str] | None = None,
+    keys_per_entity: int = 2_000,
+    shuffle_seed: int | None = 1,
+    seed: int = 0,
+    feature_set: FeatureSet = STANDARD_FEATURES,
+) -> ParityReport:
+    """Parity (b) on a lake: its events fed to the online engine (shuffled, so out of order, when a seed is
+    given) and backfilled offline from the lake files at window-edge keys drawn from the events."""
+    if not 1 <= keys_per_entity <= bounds.parity_keys_max:
+        raise InputError(f"keys per entity must be 1 to {bounds.parity_keys_max}", field="keys_per_entity")
+    chosen: tuple[Entity, ...] = (
+        feature_set.entities if entities is None else tuple(parse_entity(e) for e in entities)
+    )
+    event_types = sorted({t for spec in feature_set for t in spec.event_types})
+    tables = read_lake_events(lake_dir, event_types)
+    results = run_parity(
+        feature_set,
+        tables,
+        entities=chosen,
+        keys_per_entity=keys_per_entity,
+        shuffle_seed=shuffle_seed,
+        lake_dir=lake_dir,
+        seed=seed,
+    )
+    return ParityReport(
+        lake_dir,
+        sum(t.num_rows for t in tables.values()),
+        feature_set.version,
+        RELATIVE_TOLERANCE,
+        tuple(results),
+    )
+
+
+def backfill_file(
+    lake_dir: Path, entity: str, keys_path: Path, out_path: Path, feature_set: FeatureSet = STANDARD_FEATURES
+) -> int:
+    """Backfill the features of ``entity`` at the ``(entity_id, as_of)`` rows of a Parquet file into
+    ``out_path`` (Parquet). Returns the number of rows written."""
+    if not Path(keys_path).is_file():
+        raise InputError(f"no keys file at {keys_path}", field="keys")
+    keys = pq.read_table(keys_path)
+    result = backfill(feature_set, entity, keys, lake_dir=lake_dir)
+    pq.write_table(result, out_path, compression="zstd")
+    return int(result.num_rows)
