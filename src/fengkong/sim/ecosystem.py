@@ -551,8 +551,10 @@ class Ecosystem:
         supplier_rows = businesses[state.kind[businesses] == 3]
         if merchant_rows.size:
             m = population.merchants
-            owners = population.owner_ids.take(pa.array(merchant_rows))
-            occurred = self._times(rng, day, merchant_rows.size, daytime=True)
+            owners = population.owner_ids.take(pa.array(m.owner[merchant_rows]))
+            # an owner registers once: with an independent shop, or with the first shop of a chain
+            founders = merchant_rows[m.owner[merchant_rows] == merchant_rows]
+            occurred = self._times(rng, day, founders.size, daytime=True)
             yield (
                 "party_registered",
                 self._table(
@@ -562,15 +564,15 @@ class Ecosystem:
                     rng,
                     occurred,
                     {
-                        "party_id": owners,
-                        "party_kind": pick(("person",), np.zeros(merchant_rows.size, dtype=np.int64)),
-                        "roles": pick(("merchant_owner",), np.zeros(merchant_rows.size, dtype=np.int64)),
-                        "household_id": population.owner_households.take(pa.array(merchant_rows)),
-                        "city_tier": pa.array(m.city_tier[merchant_rows], type=pa.int64()),
+                        "party_id": population.owner_ids.take(pa.array(founders)),
+                        "party_kind": pick(("person",), np.zeros(founders.size, dtype=np.int64)),
+                        "roles": pick(("merchant_owner",), np.zeros(founders.size, dtype=np.int64)),
+                        "household_id": population.owner_households.take(pa.array(founders)),
+                        "city_tier": pa.array(m.city_tier[founders], type=pa.int64()),
                     },
                 ),
             )
-            occurred = occurred + rng.integers(1, 600 * _US, size=merchant_rows.size)
+            occurred = self._times(rng, day, merchant_rows.size, daytime=True)
             yield (
                 "party_registered",
                 self._table(

@@ -128,6 +128,7 @@ class Merchants:
     cash_days: FloatArray
     closure_daily: FloatArray  # base daily closure hazard
     surge_day: IntArray  # −1 none
+    owner: IntArray  # merchant row whose owner person owns this one (itself, or its chain's first shop)
 
 
 @dataclass(slots=True)
@@ -491,6 +492,15 @@ def _merchants(scenario: Scenario, count: int, rng: np.random.Generator) -> Merc
     weights = np.asarray(list(spec.segment_weights.model_dump().values()))
     segment = rng.choice(len(SEGMENTS), size=count, p=weights / weights.sum()).astype(np.int64)
     is_chain = rng.random(count) < spec.chain_share
+    # chains: consecutive chain merchants grouped into chains of geometric size; one owner per chain
+    owner = np.arange(count, dtype=np.int64)
+    chain_rows = np.flatnonzero(is_chain)
+    if chain_rows.size:
+        sizes = rng.geometric(1.0 / spec.chain_size_mean, size=chain_rows.size)
+        starts = np.cumsum(sizes) - sizes
+        starts = starts[starts < chain_rows.size]
+        chain_of = np.searchsorted(starts, np.arange(chain_rows.size), side="right") - 1
+        owner[chain_rows] = chain_rows[starts[chain_of]]
     tiers = np.asarray(scenario.population.city_tier_weights)
     city_tier = (rng.choice(5, size=count, p=tiers / tiers.sum()) + 1).astype(np.int64)
     medians = np.asarray([getattr(spec.daily_revenue_median_yuan, name) for name in SEGMENTS]) * 100
@@ -513,6 +523,7 @@ def _merchants(scenario: Scenario, count: int, rng: np.random.Generator) -> Merc
         cash_days=spec.cash_buffer_days_median * rng.lognormal(0.0, spec.cash_buffer_sigma, size=count),
         closure_daily=closure_daily,
         surge_day=np.full(count, -1, dtype=np.int64),
+        owner=owner,
     )
 
 

@@ -330,3 +330,19 @@ def test_forged_and_double_presented_invoices() -> None:
         else:
             assert len(invoices_by_trade[trade]) >= 2  # the same trade invoiced twice
     assert len(set(ids)) == len(ids)
+
+
+def test_chains_share_an_owner_and_every_owner_is_registered(
+    tiny: tuple[dict[str, pa.Table], dict[str, pa.Table], Ecosystem],
+) -> None:
+    events, _, _ = tiny
+    registered = events["party_registered"]
+    merchants = registered.filter(pc.equal(registered.column("roles"), "merchant"))
+    owners = registered.filter(pc.equal(registered.column("roles"), "merchant_owner"))
+    owner_ids = owners.column("party_id").to_pylist()
+    assert len(set(owner_ids)) == len(owner_ids)  # each owner registers once
+    assert set(merchants.column("owner_party_id").to_pylist()) == set(owner_ids)
+    chain = merchants.filter(merchants.column("is_chain"))
+    independent = merchants.filter(pc.invert(merchants.column("is_chain")))
+    assert chain.num_rows > len(set(chain.column("owner_party_id").to_pylist()))  # chains have many shops
+    assert independent.num_rows == len(set(independent.column("owner_party_id").to_pylist()))
