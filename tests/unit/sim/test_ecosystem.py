@@ -346,3 +346,20 @@ def test_chains_share_an_owner_and_every_owner_is_registered(
     independent = merchants.filter(pc.invert(merchants.column("is_chain")))
     assert chain.num_rows > len(set(chain.column("owner_party_id").to_pylist()))  # chains have many shops
     assert independent.num_rows == len(set(independent.column("owner_party_id").to_pylist()))
+
+
+def test_another_process_with_another_hash_seed_writes_the_same_bytes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    scenario = load_scenario(scale="tiny", days=3)
+    simulate(scenario, tmp_path / "here")
+    code = (
+        "import sys; from pathlib import Path; from fengkong.sim.run import simulate; "
+        "from fengkong.sim.scenario import load_scenario; "
+        "simulate(load_scenario(scale='tiny', days=3), Path(sys.argv[1]))"
+    )
+    environment = {**os.environ, "PYTHONHASHSEED": "12345", "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "there")], check=True, env=environment)
+    assert _sha256_tree(tmp_path / "here") == _sha256_tree(tmp_path / "there")
