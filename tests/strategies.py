@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import strategies as st
 
 from fengkong.domain.events import EVENT_TYPE_NAMES, EVENT_TYPES, AttributeKind, AttributeSpec
+from fengkong.domain.products import DayCount, ProductKind, ProductTerms, RepaymentMethod
 from fengkong.money import CURRENCY_SCALES, Money
 
 currencies = st.sampled_from(sorted(CURRENCY_SCALES))
@@ -155,3 +157,45 @@ def feature_event_draws(draw: st.DrawFn) -> list[tuple[int, int, int, int, int, 
             max_size=60,
         )
     )
+
+
+# -- lending: installment products ---------------------------------------------------------------------------
+
+
+@st.composite
+def installment_products(draw: st.DrawFn) -> tuple[ProductTerms, Money, date, int]:
+    """(terms, principal, disbursement date, installment multiple in fen) of a random installment loan.
+
+    Any method, day count and start date (month ends and leap days included), rates from 0 to 36 %, grace and
+    interest-free periods inside the term, and whole-yuan rounding where the method has a fixed installment.
+    """
+    method = draw(
+        st.sampled_from(
+            [
+                RepaymentMethod.EQUAL_INSTALLMENT,
+                RepaymentMethod.EQUAL_PRINCIPAL,
+                RepaymentMethod.INTEREST_ONLY,
+                RepaymentMethod.FLAT,
+            ]
+        )
+    )
+    installments = draw(st.integers(min_value=1, max_value=60))
+    principal_grace = draw(st.integers(min_value=0, max_value=installments - 1))
+    interest_grace = draw(st.integers(min_value=0, max_value=installments - 1))
+    interest_free = draw(st.integers(min_value=0, max_value=installments))
+    rate_basis_points = draw(st.integers(min_value=0, max_value=3_600))
+    terms = ProductTerms(
+        product=ProductKind.INSTALLMENT,
+        annual_rate=Decimal(rate_basis_points) / Decimal(10_000),
+        method=method,
+        day_count=draw(st.sampled_from(list(DayCount))),
+        installments=installments,
+        principal_grace_periods=principal_grace,
+        interest_grace_periods=interest_grace,
+        interest_free_periods=interest_free,
+    )
+    principal = Money(draw(st.integers(min_value=1, max_value=10**10)), "CNY")
+    start = date(2020, 1, 1) + timedelta(days=draw(st.integers(min_value=0, max_value=3_000)))
+    fixed = method in (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.FLAT)
+    multiple = draw(st.sampled_from([1, 100])) if fixed else 1
+    return terms, principal, start, multiple

@@ -92,3 +92,14 @@ annualised_rate_pct_max: Final = 10_000  # a disclosed annual rate above this is
 negative_annualised_rate_pct_max: Final = 99  # rates down to -99 % a year (-100 %: nothing is repaid)
 price_grid_points_max: Final = 10_000  # price points whose rates a policy computes at load
 cash_flows_file_bytes_max: Final = 16 * 1024 * 1024  # a JSON file of cash flows (irr_cash_flows_max fit)
+
+# -- lending: schedules ------------------------------------------------------------------------------
+schedule_installments_max: Final = 600  # monthly installments in one schedule (50 years)
+
+# -- ledger ------------------------------------------------------------------------------------------
+ledger_posting_lines_max: Final = 64  # lines in one posting (a joint loan's split stays far below)
+ledger_batch_postings_max: Final = 20_000  # postings written by one batched call
+ledger_insert_rows_max: Final = 2_000  # rows per INSERT statement (SQLite allows 32,766 parameters)
+ledger_description_length_max: Final = 256
+ledger_account_code_length_max: Final = 64
+ledger_posting_id_length_max: Final = 128
