@@ -6,5 +6,6 @@ from fengkong.cli import (
     demo,  # noqa: F401
     features,  # noqa: F401
     ingest,  # noqa: F401
+    schedule,  # noqa: F401
     simulate,  # noqa: F401
 )
