@@ -642,7 +642,7 @@ class Ecosystem:
                 "scam_day": pa.array(state.scam_day[rows]),
                 "scam_kind": _optional_pick(SCAM_KINDS, scam_kind),
                 "registered_day": pa.array(state.registered_day[rows]),
-                "intrinsic_risk_logit": pa.array(state.risk_logit[rows]),
+                "risk_logit_at_registration": pa.array(state.risk_logit[rows]),
             }
         )
 
