@@ -6,8 +6,9 @@ reads the simulator's latent state or ground truth: :class:`ObservedBook` is bui
 
 The rule, in order:
 
-1. **fraud** — a device shared by ``shared_device_parties_max`` or more parties, or an applicant who
-   registered less than ``new_party_days_min`` days ago with no ecosystem activity: decline;
+1. **fraud** — decline a party on a device shared by ``shared_device_parties_max`` or more parties, a
+   party seen on more than ``devices_per_party_max`` devices, a party registered less than
+   ``new_party_days_min`` days ago with no ecosystem activity, or a young thin-file party that barely orders;
 2. **score** — a log-odds-like risk score, higher is riskier. Thick-file (a ``bureau_report`` was seen):
    from the bureau score and its delinquencies. Thin-file: from ecosystem activity over the last 30 days
    (orders and spend for consumers, completed deliveries for riders, settlements for merchants);
@@ -32,14 +33,29 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fengkong.sim.response import LenderActions
+from fengkong.sim.response import STATEMENT_AGE_DAYS_MIN, LenderActions
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 #: metrics kept per party and day in a ring of ``WINDOW_DAYS`` days
-ORDERS, SPEND, DELIVERIES, RIDER_PAY, SETTLED_ORDERS, SETTLED, TRANSFERS_UNKNOWN = range(7)
-METRICS_COUNT: Final = 7
+(
+    ORDERS,
+    SPEND,
+    DELIVERIES,
+    RIDER_PAY,
+    SETTLED_ORDERS,
+    SETTLED,
+    TRANSFERS_UNKNOWN,
+    BNPL_ORDERS,
+    NIGHT_ORDERS,
+    REFUNDS,
+    REVIEWS,
+    LOW_REVIEWS,
+) = range(12)
+METRICS_COUNT: Final = 12
+NIGHT_HOURS_UTC: Final = (15, 16, 17, 18, 19, 20)  # 23:00–05:00 in Asia/Shanghai
+SHARE_PSEUDO_ORDERS: Final = 10.0  # shrinks a party's behaviour shares toward everyone's
 WINDOW_DAYS: Final = 60
 FEN_PER_YUAN: Final = 100
 
@@ -50,8 +66,12 @@ class PolicyParameters:
 
     thick_cutoff: float = 0.35
     thin_cutoff: float = 0.25
+    merchant_cutoff: float = 0.0
     shared_device_parties_max: int = 3
+    devices_per_party_max: int = 4  # more devices than this in the party's history: device rotation
     new_party_days_min: int = 14
+    young_thin_days: int = 90  # a thin-file party younger than this must show some ordering...
+    young_thin_orders_min: int = 3  # ... at least this many orders in the last 30 days
     burst_applications_min: int = 3
     hold_days: int = 7
     line_min_fen: int = 500 * FEN_PER_YUAN
@@ -83,6 +103,8 @@ class ObservedBook:
         self.balance_fen = np.zeros(0, dtype=np.int64)  # drawn − repaid, all accounts
         self.statement_balance_fen = np.zeros(0, dtype=np.int64)  # balance on the last statement day
         self.repaid_since_statement_fen = np.zeros(0, dtype=np.int64)
+        self.first_draw_day = np.full(0, -1, dtype=np.int64)
+        self.statement_day = -1
         self.party_devices: dict[int, set[str]] = {}
         self.device_parties: dict[str, set[int]] = {}
         self.applications_by_day: dict[int, int] = {}
@@ -121,6 +143,7 @@ class ObservedBook:
         self.balance_fen = grow(self.balance_fen, 0)
         self.statement_balance_fen = grow(self.statement_balance_fen, 0)
         self.repaid_since_statement_fen = grow(self.repaid_since_statement_fen, 0)
+        self.first_draw_day = grow(self.first_draw_day, -1)
         ring = np.zeros((WINDOW_DAYS, capacity, METRICS_COUNT), dtype=np.int64)
         ring[:, : self._capacity] = self.ring
         self.ring = ring
@@ -134,6 +157,7 @@ class ObservedBook:
         if today.day == 1:
             self.statement_balance_fen = self.balance_fen.copy()
             self.repaid_since_statement_fen[:] = 0
+            self.statement_day = day
 
     def _add(self, metric: int, ids: pa.ChunkedArray, values: pa.ChunkedArray | None = None) -> None:
         table = pa.table({"id": ids, "value": values if values is not None else pa.repeat(1, len(ids))})
@@ -179,8 +203,21 @@ class ObservedBook:
         self.bureau_delinquencies[positions] = pc.fill_null(table.column("delinquencies_24m"), 0).to_numpy()
 
     def _on_order_placed(self, table: pa.Table) -> None:
-        self._add(ORDERS, table.column("consumer_id"))
-        self._add(SPEND, table.column("consumer_id"), table.column("amount_fen"))
+        consumer = table.column("consumer_id")
+        self._add(ORDERS, consumer)
+        self._add(SPEND, consumer, table.column("amount_fen"))
+        bnpl = pc.equal(table.column("pay_method"), "bnpl")
+        self._add(BNPL_ORDERS, table.filter(bnpl).column("consumer_id"))
+        night = pc.is_in(pc.hour(table.column("occurred_at")), pa.array(NIGHT_HOURS_UTC, pa.int64()))
+        self._add(NIGHT_ORDERS, table.filter(night).column("consumer_id"))
+
+    def _on_order_refunded(self, table: pa.Table) -> None:
+        self._add(REFUNDS, table.column("consumer_id"))
+
+    def _on_review_posted(self, table: pa.Table) -> None:
+        self._add(REVIEWS, table.column("merchant_id"))
+        low = pc.less_equal(table.column("stars"), 2)
+        self._add(LOW_REVIEWS, table.filter(low).column("merchant_id"))
 
     def _on_delivery_completed(self, table: pa.Table) -> None:
         done = table.filter(pc.not_equal(table.column("status"), "cancelled"))
@@ -209,7 +246,10 @@ class ObservedBook:
         positions = self.positions(grouped.column(column).to_pylist())
         amounts = grouped.column("amount_fen_sum").to_numpy().astype(np.int64)
         self.balance_fen[positions] += sign * amounts
-        if sign < 0:
+        if sign > 0:
+            fresh = positions[self.first_draw_day[positions] < 0]
+            self.first_draw_day[fresh] = self.day
+        else:
             self.repaid_since_statement_fen[positions] += amounts
 
     def _on_loan_application(self, table: pa.Table) -> None:
@@ -231,11 +271,16 @@ class ObservedBook:
         return max((len(self.device_parties[device]) for device in devices), default=0)
 
     def past_due(self) -> npt.NDArray[np.bool_]:
-        """A statement balance not (fully) repaid since the statement — judged after the due day."""
-        return np.asarray(
-            (self.statement_balance_fen > 0) & (self.repaid_since_statement_fen < self.statement_balance_fen),
-            dtype=bool,
+        """Owed something on the statement day and repaid nothing since — judged after the due day (the 8th).
+
+        fengkong's own schedules are not modelled here yet, so "past due" is read from the events alone: any
+        borrower with a balance pays at least something by the due day unless they missed it.
+        """
+        billed = (self.first_draw_day >= 0) & (
+            self.statement_day - self.first_draw_day >= STATEMENT_AGE_DAYS_MIN
         )
+        owed = (self.statement_balance_fen > 0) & billed
+        return np.asarray(owed & (self.repaid_since_statement_fen == 0), dtype=bool)
 
 
 @dataclass(slots=True)
@@ -278,18 +323,39 @@ class BaselinePolicy:
         self.lines: dict[tuple[str, str], int] = {}  # (party, product) -> line of a booked account (fen)
 
     def score(self, book: ObservedBook, positions: IntArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-        """(risk score, thin-file flag) for parties; higher is riskier."""
+        """(risk score, thin-file flag) for parties; higher is riskier (roughly a log-odds scale).
+
+        * thick-file: the bureau score (50 points a unit) and bureau delinquencies;
+        * everyone who orders: behaviour over 60 days — the logits of the shares of orders paid by BNPL,
+          placed at night and refunded, against everyone's, each shrunk toward everyone's;
+        * riders: growth of completed deliveries (30 days against the 30 before) lowers the score;
+          merchants: a fall in settlements and a share of 1–2 star reviews above everyone's raise it;
+        * an unknown-account transfer in the last 30 days raises it.
+        """
         bureau = book.bureau_score[positions]
         thin = bureau < 0
-        recent = book.window(positions, 30)
         thick_score = -(bureau - 650.0) / 50.0 + 0.4 * book.bureau_delinquencies[positions]
-        activity = recent[:, ORDERS] + recent[:, DELIVERIES] / 5.0 + recent[:, SETTLED_ORDERS] / 10.0
-        thin_score = 1.2 - 0.6 * np.log1p(activity)
-        score = np.where(thin, thin_score, thick_score)
-        # everyone: a little credit for ecosystem activity, a penalty for unknown-account transfers
-        score = (
-            score - np.where(thin, 0.0, 0.15 * np.log1p(activity)) + 0.8 * (recent[:, TRANSFERS_UNKNOWN] > 0)
+        recent = book.window(positions, 30)
+        earlier = book.window(positions, 30, offset=30)
+        both = recent + earlier
+        behaviour = np.zeros(len(positions), dtype=np.float64)
+        everyone = book.ring.sum(axis=(0, 1)).astype(np.float64)
+        orders = both[:, ORDERS].astype(np.float64)
+        for metric in (BNPL_ORDERS, NIGHT_ORDERS, REFUNDS):
+            base = float(np.clip(everyone[metric] / max(everyone[ORDERS], 1.0), 1e-4, 1 - 1e-4))
+            share = (both[:, metric] + SHARE_PSEUDO_ORDERS * base) / (orders + SHARE_PSEUDO_ORDERS)
+            share = np.clip(share, 1e-4, 1 - 1e-4)
+            behaviour += np.clip(np.log(share / (1 - share)) - np.log(base / (1 - base)), -1.0, 1.0)
+        deliveries_growth = np.log((recent[:, DELIVERIES] + 5.0) / (earlier[:, DELIVERIES] + 5.0))
+        settlement_fall = np.log((earlier[:, SETTLED] + 10_000.0) / (recent[:, SETTLED] + 10_000.0))
+        base_low = everyone[LOW_REVIEWS] / max(everyone[REVIEWS], 1.0)
+        low_share = (both[:, LOW_REVIEWS] + SHARE_PSEUDO_ORDERS * base_low) / (
+            both[:, REVIEWS] + SHARE_PSEUDO_ORDERS
         )
+        behaviour += 4.0 * (low_share - base_low)
+        score = np.where(thin, 0.0, thick_score) + 1.5 * behaviour
+        score = score - 1.0 * np.clip(deliveries_growth, -2, 2) + 1.5 * np.clip(settlement_fall, -2, 2)
+        score = score + 0.8 * (recent[:, TRANSFERS_UNKNOWN] > 0)
         return np.asarray(score, dtype=np.float64), np.asarray(thin, dtype=bool)
 
     def decide(self, book: ObservedBook, applications: pa.Table) -> LenderActions:
@@ -298,6 +364,16 @@ class BaselinePolicy:
         if not applications.num_rows:
             return LenderActions()
         parties: list[str] = applications.column("applicant_id").to_pylist()
+        columns = {
+            name: applications.column(name).to_pylist()
+            for name in (
+                "product",
+                "application_id",
+                "requested_amount_fen",
+                "term_months",
+                "declared_monthly_income_fen",
+            )
+        }
         positions = book.positions(parties)
         scores, thin = self.score(book, positions)
         recent = book.window(positions, 30)
@@ -311,22 +387,29 @@ class BaselinePolicy:
         hold_parties: list[str] = []
         for row, party in enumerate(parties):
             position = int(positions[row])
-            product = str(applications.column("product")[row].as_py())
-            application_id = str(applications.column("application_id")[row].as_py())
-            requested = int(applications.column("requested_amount_fen")[row].as_py() or 0)
-            term = int(applications.column("term_months")[row].as_py() or 0)
-            declared = int(applications.column("declared_monthly_income_fen")[row].as_py() or 0)
+            product = str(columns["product"][row])
+            application_id = str(columns["application_id"][row])
+            requested = int(columns["requested_amount_fen"][row] or 0)
+            term = int(columns["term_months"][row] or 0)
+            declared = int(columns["declared_monthly_income_fen"][row] or 0)
             score = float(scores[row])
             reason, amount = "approved", 0
             new_party = (
                 book.registered_day[position] < 0
                 or book.day - book.registered_day[position] < params.new_party_days_min
             )
+            age_days = book.day - book.registered_day[position] if book.registered_day[position] >= 0 else 0
+            young_thin = thin[row] and age_days < params.young_thin_days and product != "merchant"
+            cutoff = params.merchant_cutoff if product == "merchant" else params.thin_cutoff
             if book.shared_device_parties(position) >= params.shared_device_parties_max:
                 reason = "fraud:shared_device"
+            elif len(book.party_devices.get(position, ())) > params.devices_per_party_max:
+                reason = "fraud:many_devices"
             elif new_party and recent[row, [ORDERS, DELIVERIES, SETTLED_ORDERS]].sum() == 0:
                 reason = "fraud:new_and_inactive"
-            elif score >= (params.thin_cutoff if thin[row] else params.thick_cutoff):
+            elif young_thin and recent[row, [ORDERS, DELIVERIES]].sum() < params.young_thin_orders_min:
+                reason = "fraud:young_thin_file_low_activity"
+            elif score >= (cutoff if thin[row] else params.thick_cutoff):
                 reason = "score"
             elif self.lines.get((party, product), 0) > 0:
                 reason = "already_has_product"

@@ -41,7 +41,16 @@ from fengkong.services.baseline_policy import BaselinePolicy, DecisionRecord, Ob
 from fengkong.services.ingest_events import IngestReport, ingest_file, open_seen_events
 from fengkong.sim.ecosystem import Ecosystem
 from fengkong.sim.latent import LatentState
-from fengkong.sim.response import PRODUCTS, BorrowerResponse, LenderActions, ResponseTruth, empty_originations
+from fengkong.sim.response import (
+    DUE_DAY,
+    PRODUCTS,
+    STATEMENT_AGE_DAYS_MIN,
+    BorrowerResponse,
+    LenderActions,
+    ResponseParameters,
+    ResponseTruth,
+    empty_originations,
+)
 from fengkong.sim.scenario import Scenario, load_scenario, scenario_from_mapping
 
 QUICK_SCALE: Final = "tiny"
@@ -60,6 +69,11 @@ DEFAULT_SEED: Final = 7
 #: loans younger than this at the end of the run are left out of the realised bad rate and the AUCs
 #: (too young for a 30+ days-past-due outcome after their first due date; DOMAIN.md "indeterminate")
 BAD_WINDOW_DAYS_MIN: Final = 60
+#: The response model's calibration for the demo. The scenario's risk logits put the mean consumer at about
+#: 1 % a month of going 30+ days past due; with that, the booked book's 30+ share of balance comes out near
+#: 6 % after six months, four times the prime embedded BNPL figure of CALIBRATION.md (about 1.5 %). The shift
+#: of −1.2 logit brings it back; it is reported in summary.json (simulation.response_parameters).
+DEMO_RESPONSE_PARAMETERS: Final = ResponseParameters(hazard_logit_shift=-1.2)
 STAGES: Final = ("simulate", "ingest", "decide", "respond", "scoreboard")
 DPD_BUCKETS: Final = (
     ("current", 0, 0),
@@ -133,6 +147,7 @@ class _TruthLog:
     originations: list[pa.Table] = field(default_factory=list)
     days_past_due: list[npt.NDArray[np.int16]] = field(default_factory=list)
     last: ResponseTruth | None = None
+    ecosystem: dict[str, list[pa.Table]] = field(default_factory=dict)
 
 
 def _plain(value: Any) -> Any:
@@ -175,19 +190,25 @@ def _auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float | None:
 
 
 def _ingest(
-    tables: dict[str, pa.Table], staging: Path, lake: Path, seen: Any, today: date, tally: _IngestTally
+    batches: list[dict[str, pa.Table]], staging: Path, lake: Path, seen: Any, today: date, tally: _IngestTally
 ) -> None:
-    """Ingest one batch of event tables through the ingestion use case (validation, dedup, lake)."""
-    nonempty = {name: table for name, table in tables.items() if table.num_rows}
-    if not nonempty:
-        return
+    """Ingest event tables through the ingestion use case (validation, dedup, lake), one call per day.
+
+    The use case reads files, so the tables are staged as uncompressed Parquet first, one file per batch and
+    event type (in order: the ingestion keeps file order).
+    """
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    for event_type, table in sorted(nonempty.items()):
-        pq.write_table(table, staging / f"{event_type}.parquet")
-    clock = FixedClock(start_of_business_day(today + timedelta(days=2)))
-    tally.add(ingest_file(staging, lake, None, seen, clock))
+    written = 0
+    for number, tables in enumerate(batches):
+        for event_type, table in sorted(tables.items()):
+            if table.num_rows:
+                pq.write_table(table, staging / f"{number:02d}-{event_type}.parquet", compression="none")
+                written += 1
+    if written:
+        clock = FixedClock(start_of_business_day(today + timedelta(days=2)))
+        tally.add(ingest_file(staging, lake, None, seen, clock))
     shutil.rmtree(staging)
 
 
@@ -220,13 +241,14 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     scenario = _scenario(config)
     ecosystem = Ecosystem(scenario)
     days = int(scenario.days)
-    response = BorrowerResponse(seed=config.seed)
+    response = BorrowerResponse(seed=config.seed, params=DEMO_RESPONSE_PARAMETERS)
     book = ObservedBook()
     policy = BaselinePolicy()
     tally = _IngestTally()
     truth_log = _TruthLog()
     events_by_type: Counter[str] = Counter()
     pending_applications: pa.Table | None = None
+    unsent: list[dict[str, pa.Table]] = []  # borrower events not yet ingested
     lake, staging = out / "lake", out / ".staging"
     first_date: date | None = None
     with open_seen_events(None, FixedClock(start_of_business_day(date(2000, 1, 1)))) as seen:
@@ -235,9 +257,13 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             first_date = first_date or today
             with timings.stage("simulate"):
                 ecosystem_tables = ecosystem.step()
+                for name, table in ecosystem.ground_truth_day().items():
+                    truth_log.ecosystem.setdefault(name, []).append(table)
             book.start_day(day, today)
             with timings.stage("ingest"):
-                _ingest(ecosystem_tables, staging, lake, seen, today, tally)
+                # yesterday's borrower events and today's ecosystem events, in one ingestion
+                _ingest([*unsent, ecosystem_tables], staging, lake, seen, today, tally)
+                unsent = []
                 book.observe(ecosystem_tables)
             with timings.stage("decide"):
                 decided = (
@@ -249,7 +275,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             with timings.stage("respond"):
                 answered = response.step(ecosystem.state, actions, day, today)
             with timings.stage("ingest"):
-                _ingest(answered.events, staging, lake, seen, today, tally)
+                unsent.append(answered.events)
                 book.observe(answered.events)
                 policy.observe_draws(answered.events["draw"])
             pending_applications = answered.events["loan_application"]
@@ -259,14 +285,27 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             _keep_truth(truth_log, answered.truth, out)
             if on_progress is not None:
                 on_progress("days simulated", day + 1, days)
+        with timings.stage("ingest"):
+            _ingest(unsent, staging, lake, seen, ecosystem.current_date(), tally)
     require(truth_log.last is not None and first_date is not None, "the demo ran no day")
+    for name, truth_tables in sorted(truth_log.ecosystem.items()):
+        pq.write_table(
+            pa.concat_tables(truth_tables, promote_options="default"),
+            out / "truth" / f"ecosystem-{name}.parquet",
+        )
+    if truth_log.originations:
+        pq.write_table(pa.concat_tables(truth_log.originations), out / "truth" / "originations.parquet")
     if on_progress is not None:
         on_progress("scoreboard", 0, 1)
     with timings.stage("scoreboard"):
         summary = _summary(
             config, scenario, days, first_date or date.min, tally, events_by_type, policy, book, response
         )
-        summary.update(_scoreboard_from_truth(ecosystem.state, truth_log, policy.log.decisions, days))
+        truth = _scoreboard_from_truth(ecosystem.state, truth_log, policy.log.decisions, days)
+        # truth-derived figures join their sections; they come only from _scoreboard_from_truth
+        summary["simulation"].update(truth.pop("simulation"))
+        summary["decisions"].update(truth.pop("decisions"))
+        summary.update(truth)
     if on_progress is not None:
         on_progress("scoreboard", 1, 1)
     timings.seconds["total"] = time.perf_counter() - started
@@ -324,6 +363,11 @@ def _summary(
             "quick": config.quick,
             "days": days,
             "first_business_date": first_date.isoformat(),
+            "response_parameters": {
+                "hazard_logit_shift": response.params.hazard_logit_shift,
+                "beta_debt_burden": response.params.beta_debt_burden,
+                "acceptance_probability": response.params.acceptance_probability,
+            },
             "events_by_type": dict(sorted(events_by_type.items())),
             "events_total": int(sum(events_by_type.values())),
         },
@@ -379,21 +423,39 @@ def _scoreboard_from_truth(
     parties_by_kind = {kinds[kind]: int((state.kind == kind).sum()) for kind in range(len(kinds))}
     position = {party: index for index, party in enumerate(state.party_id.tolist())}
     fraud_decisions = [record for record in decisions if state.fraud[position[record.party_id]]]
+    attack_names = (
+        "none",
+        "ring_member",
+        "synthetic_identity",
+        "bust_out",
+        "device_rotation",
+        "account_takeover",
+    )
+    by_attack: dict[str, dict[str, int]] = {}
+    for record in decisions:
+        attack = int(state.attack_kind[position[record.party_id]])
+        if attack == 0:
+            continue
+        name = attack_names[attack] if attack < len(attack_names) else f"kind_{attack}"
+        entry = by_attack.setdefault(name, {"applications": 0, "approved": 0})
+        entry["applications"] += 1
+        entry["approved"] += int(record.approved)
     scam_decisions = [record for record in decisions if state.scam_day[position[record.party_id]] >= 0]
     originations = pa.concat_tables(log.originations) if log.originations else empty_originations()
-    loan_book = _loan_book(last, originations, log, days)
-    evaluation = _evaluation(originations, decisions, last, position, days)
+    loan_book = _loan_book(last, originations, log, days, state.fraud)
+    evaluation = _evaluation(originations, decisions, last, position, state.fraud, days)
     return {
-        "simulation_truth": {
+        "simulation": {
             "parties_by_kind": parties_by_kind,
             "parties_registered_by_end": int((state.registered_day < days).sum()),
             "fraud_parties": int(state.fraud.sum()),
             "scam_victims": int(((state.scam_day >= 0) & (state.scam_day < days)).sum()),
         },
-        "decisions_truth": {
+        "decisions": {
             "fraud_applications": len(fraud_decisions),
             "fraud_applications_approved": sum(record.approved for record in fraud_decisions),
             "fraud_applications_declined": sum(not record.approved for record in fraud_decisions),
+            "attack_applications_by_kind": dict(sorted(by_attack.items())),
             "scam_victim_applications": len(scam_decisions),
             "scam_victim_applications_held": sum(record.held for record in scam_decisions),
         },
@@ -402,7 +464,9 @@ def _scoreboard_from_truth(
     }
 
 
-def _loan_book(last: ResponseTruth, originations: pa.Table, log: _TruthLog, days: int) -> dict[str, Any]:
+def _loan_book(
+    last: ResponseTruth, originations: pa.Table, log: _TruthLog, days: int, fraud: npt.NDArray[np.bool_]
+) -> dict[str, Any]:
     balance = last.balance_fen
     dpd = last.days_past_due
     buckets = {}
@@ -414,6 +478,23 @@ def _loan_book(last: ResponseTruth, originations: pa.Table, log: _TruthLog, days
         }
     total = int(balance.sum())
     past_30 = int(balance[dpd >= 30].sum())
+    by_product = {}
+    for code, product in enumerate(PRODUCTS):
+        product_balance = last.balance_by_product_fen[:, code]
+        product_total = int(product_balance.sum())
+        by_product[product] = {
+            "outstanding_fen": _money(product_total),
+            "share_30_plus_of_balance": (
+                round(int(product_balance[dpd >= 30].sum()) / product_total, 4) if product_total else None
+            ),
+            "share_30_plus_of_balance_non_fraud": (
+                round(
+                    int(product_balance[(dpd >= 30) & ~fraud].sum()) / int(product_balance[~fraud].sum()), 4
+                )
+                if int(product_balance[~fraud].sum())
+                else None
+            ),
+        }
     booked = sorted(set(originations.column("party_id").to_pylist()))
     index = {party: i for i, party in enumerate(last.party_id.tolist())}
     first_day: dict[str, int] = {}
@@ -423,12 +504,13 @@ def _loan_book(last: ResponseTruth, originations: pa.Table, log: _TruthLog, days
         first_day[party] = min(day, first_day.get(party, day))
     mature = [index[party] for party in booked if days - 1 - first_day[party] >= BAD_WINDOW_DAYS_MIN]
     mature_rows = np.asarray(mature, dtype=np.int64)
-    fpd = _first_payment_default(originations, log, days)
+    everyone = np.ones(len(fraud), dtype=bool)
     return {
         "source": "ground truth of the borrower-response model (fengkong's own ledger does not exist yet)",
         "outstanding_fen": _money(total),
         "by_days_past_due": buckets,
         "share_30_plus_of_balance": round(past_30 / total, 4) if total else None,
+        "by_product": by_product,
         "written_off_borrowers": int(last.written_off.sum()),
         "borrowers_booked": len(booked),
         "accounts_booked": originations.num_rows,
@@ -440,33 +522,45 @@ def _loan_book(last: ResponseTruth, originations: pa.Table, log: _TruthLog, days
         ),
         "mature_borrowers": len(mature),
         "realised_bad_rate": (round(float(last.ever_30[mature_rows].mean()), 4) if len(mature) else None),
+        "realised_bad_rate_non_fraud": (
+            round(float(last.ever_30[mature_rows][~fraud[mature_rows]].mean()), 4)
+            if (~fraud[mature_rows]).any()
+            else None
+        ),
+        "share_30_plus_of_balance_non_fraud": (
+            round(int(balance[(dpd >= 30) & ~fraud].sum()) / int(balance[~fraud].sum()), 4)
+            if int(balance[~fraud].sum())
+            else None
+        ),
         "bad_definition": f"ever 30+ days past due by the end of the run, borrowers booked at least "
         f"{BAD_WINDOW_DAYS_MIN} days before the end",
-        "first_payment_default_rate": fpd,
+        "first_payment_default_rate": _first_payment_default(originations, log, days, everyone),
+        "first_payment_default_rate_non_fraud": _first_payment_default(originations, log, days, ~fraud),
     }
 
 
-def _first_payment_default(originations: pa.Table, log: _TruthLog, days: int) -> float | None:
-    """Share of accounts whose first due date (the 8th after the first statement) went 30+ days past due."""
-    if not originations.num_rows:
+def _first_payment_default(
+    originations: pa.Table, log: _TruthLog, days: int, rows: npt.NDArray[np.bool_]
+) -> float | None:
+    """Share of accounts (of borrowers where ``rows`` is True) whose first due date — the 8th after the
+    first statement — went 30+ days past due. Accounts whose first due date is not 30 days old are left out.
+    """
+    last = log.last
+    if last is None or not originations.num_rows:
         return None
-    index = {party: i for i, party in enumerate(log.last.party_id.tolist())} if log.last is not None else {}
-    start = log.last.business_date - timedelta(days=days - 1) if log.last is not None else date.min
+    index = {party: i for i, party in enumerate(last.party_id.tolist())}
+    start = last.business_date - timedelta(days=days - 1)
     defaults = measured = 0
-    for party, day, product in zip(
-        originations.column("party_id").to_pylist(),
-        originations.column("day").to_pylist(),
-        originations.column("product").to_pylist(),
-        strict=True,
+    for party, day in zip(
+        originations.column("party_id").to_pylist(), originations.column("day").to_pylist(), strict=True
     ):
-        if product not in PRODUCTS:
+        if not rows[index[party]]:
             continue
         opened = start + timedelta(days=day)
         statement = (opened.replace(day=1) + timedelta(days=32)).replace(day=1)
-        if (statement - opened).days < 15:
+        if (statement - opened).days < STATEMENT_AGE_DAYS_MIN:
             statement = (statement + timedelta(days=32)).replace(day=1)
-        due_day = (statement.replace(day=8) - start).days
-        judged = due_day + 30
+        judged = (statement.replace(day=DUE_DAY) - start).days + 30
         if judged >= days:
             continue
         measured += 1
@@ -479,11 +573,12 @@ def _evaluation(
     decisions: list[DecisionRecord],
     last: ResponseTruth,
     position: dict[str, int],
+    fraud: npt.NDArray[np.bool_],
     days: int,
 ) -> dict[str, Any]:
     """AUC of the baseline score and of the true PD against the realised bad flag, on mature bookings."""
     score_of = {record.application_id: record.score for record in decisions}
-    scores, oracle, labels = [], [], []
+    scores, oracle, labels, is_fraud = [], [], [], []
     seen: set[str] = set()
     for row in originations.to_pylist():
         party = row["party_id"]
@@ -495,13 +590,22 @@ def _evaluation(
         scores.append(score_of[row["application_id"]])
         oracle.append(row["true_pd_6m"])
         labels.append(bool(last.ever_30[position[party]]))
-    baseline_auc = _auc(scores, labels)
-    oracle_auc = _auc(oracle, labels)
-    return {
+        is_fraud.append(bool(fraud[position[party]]))
+    honest = ~np.asarray(is_fraud, dtype=bool)
+    score_array, oracle_array, label_array = (np.asarray(values) for values in (scores, oracle, labels))
+    figures: dict[str, Any] = {
         "population": "first booking per borrower, at least "
         f"{BAD_WINDOW_DAYS_MIN} days before the end; label: ever 30+ days past due by the end",
         "borrowers": len(labels),
         "bads": int(sum(labels)),
-        "baseline_score_auc": round(baseline_auc, 4) if baseline_auc is not None else None,
-        "oracle_true_pd_auc": round(oracle_auc, 4) if oracle_auc is not None else None,
+        "bads_fraud": int(np.sum(label_array[~honest])) if len(labels) else 0,
     }
+    for name, values, rows in (
+        ("baseline_score_auc", score_array, np.ones(len(labels), dtype=bool)),
+        ("oracle_true_pd_auc", oracle_array, np.ones(len(labels), dtype=bool)),
+        ("baseline_score_auc_non_fraud", score_array, honest),
+        ("oracle_true_pd_auc_non_fraud", oracle_array, honest),
+    ):
+        auc = _auc(values[rows], label_array[rows]) if len(labels) else None
+        figures[name] = round(auc, 4) if auc is not None else None
+    return figures

@@ -118,8 +118,10 @@ class ResponseParameters:
     #: need: an income fallen by more than ``income_shock_drop`` over 30 days multiplies applications.
     income_shock_drop: float = 0.20
     income_shock_multiplier: float = 3.0
-    #: fraudsters (synthetic identities, rings, bust-out) apply this many times more often.
-    fraud_application_multiplier: float = 1.5
+    #: fraudsters (synthetic identities, rings, bust-out) apply this many times more often per product, and
+    #: once they apply they apply for every product at once (so they file more applications). With 1.0 the
+    #: fraudulent share of applications is a few times their share of the population (CALIBRATION.md: 3 %).
+    fraud_application_multiplier: float = 1.0
     #: days before a borrower applies again for a product after applying.
     reapply_days: int = 30
     #: requested BNPL or revolving line: log-normal, median 3,000 yuan (CALIBRATION.md).
@@ -240,6 +242,7 @@ class ResponseTruth:
     business_date: date
     party_id: StrArray
     balance_fen: IntArray
+    balance_by_product_fen: npt.NDArray[np.int64]  # borrowers × PRODUCTS
     days_past_due: IntArray
     ever_30: BoolArray
     defaulted: BoolArray
@@ -553,6 +556,7 @@ class BorrowerResponse:
             business_date=today,
             party_id=state.party_id,
             balance_fen=self.balance_fen.sum(axis=1),
+            balance_by_product_fen=self.balance_fen.copy(),
             days_past_due=self.days_past_due(day),
             ever_30=self.ever_30.copy(),
             defaulted=self.defaulted.copy(),

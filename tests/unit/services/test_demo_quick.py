@@ -15,10 +15,8 @@ from fengkong.services.demo import DemoConfig, _auc, run_demo
 
 SECTIONS = (
     "simulation",
-    "simulation_truth",
     "ingestion",
     "decisions",
-    "decisions_truth",
     "credit_lines",
     "loan_book",
     "ground_truth_evaluation",
@@ -88,7 +86,7 @@ def test_figures_are_consistent(quick_runs: tuple[Path, dict, dict]) -> None:
     decisions = summary["decisions"]
     assert 0 < decisions["approvals"] <= decisions["applications"]
     assert decisions["approval_rate"] == round(decisions["approvals"] / decisions["applications"], 4)
-    truth = summary["decisions_truth"]
+    truth = summary["decisions"]
     assert (
         truth["fraud_applications"]
         == truth["fraud_applications_approved"] + truth["fraud_applications_declined"]
