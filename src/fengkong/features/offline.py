@@ -9,9 +9,9 @@ The SQL is generated from the specs, one query per call:
 
 * per event type, the rows received up to the latest ``as_of``, deduplicated by ``event_id`` (the earliest
   receipt counts — the online engine's rule);
-* per group of measures reading the same sources, the union of those sources (entity column, receipt time
-  in µs, value; filters applied), range-joined to the keys on entity and ``t - horizon < received <= t``,
-  and aggregated per key row with one ``FILTER`` clause per measure and window;
+* per group of measures reading the same event type(s) by the same entity column, one range join of the
+  keys to those events on entity and ``t - horizon < received <= t``, aggregated per key row with one
+  ``FILTER`` clause per measure (its window and its source's filters) over its own value column;
 * a final select that joins every group to the keys and finishes ratios and growth.
 
 The lake is read where the ingestion lake writer puts it: ``<lake>/<event_type>/date=YYYY-MM-DD/
@@ -121,21 +121,28 @@ def _filter_sql(flt: Filter) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """Measures that read the same sources; aggregated in one range join."""
+    """Measures that read the same event types by the same entity columns, whatever their value columns
+    and filters: one range join serves them all. Each distinct source tuple among them is a *lane* with its
+    own value column ``v<lane>`` and filter flag ``f<lane>``."""
 
     name: str
-    sources: tuple[Source, ...]
+    keyed_by: tuple[tuple[str, str], ...]  # (event type, entity column) per union member
     measures: tuple[Measure, ...]
+    lanes: tuple[tuple[Source, ...], ...]
 
 
 def _groups(specs: Iterable[FeatureSpec]) -> list[_Group]:
-    by_sources: dict[tuple[Source, ...], list[Measure]] = {}
+    by_key: dict[tuple[tuple[str, str], ...], list[Measure]] = {}
     for spec in specs:
         for measure in spec.measures:
-            chosen = by_sources.setdefault(measure.sources, [])
+            key = tuple((s.event_type, s.entity_column) for s in measure.sources)
+            chosen = by_key.setdefault(key, [])
             if measure not in chosen:
                 chosen.append(measure)
-    return [_Group(f"g{i}", sources, tuple(ms)) for i, (sources, ms) in enumerate(by_sources.items())]
+    return [
+        _Group(f"g{i}", key, tuple(ms), tuple(dict.fromkeys(m.sources for m in ms)))
+        for i, (key, ms) in enumerate(by_key.items())
+    ]
 
 
 def _window_condition(window: Window) -> str:
@@ -144,27 +151,30 @@ def _window_condition(window: Window) -> str:
     return f"e.r_us >= k.cal_{window.length}"
 
 
-def _measure_sql(measure: Measure) -> list[tuple[str, str]]:
-    """(suffix, aggregate expression) of the partial columns a measure needs."""
-    condition = _window_condition(measure.window)
+def _measure_sql(measure: Measure, lane: int) -> list[tuple[str, str]]:
+    """(suffix, aggregate expression) of the partial columns a measure needs, reading lane ``lane``."""
+    condition = f"{_window_condition(measure.window)} AND e.f{lane}"
+    value = f"e.v{lane}"
     aggregation = measure.aggregation
     if aggregation is Aggregation.COUNT:
         return [("", f"count(*) FILTER (WHERE {condition})")]
     if aggregation is Aggregation.SUM:
-        return [("", f"sum(e.v) FILTER (WHERE {condition})")]
+        return [("", f"sum({value}) FILTER (WHERE {condition})")]
     if aggregation is Aggregation.MEAN:
         return [
-            ("_sum", f"sum(e.v) FILTER (WHERE {condition})"),
-            ("_n", f"count(e.v) FILTER (WHERE {condition})"),
+            ("_sum", f"sum({value}) FILTER (WHERE {condition})"),
+            ("_n", f"count({value}) FILTER (WHERE {condition})"),
         ]
     if aggregation is Aggregation.MIN:
-        return [("", f"min(e.v) FILTER (WHERE {condition})")]
+        return [("", f"min({value}) FILTER (WHERE {condition})")]
     if aggregation is Aggregation.MAX:
-        return [("", f"max(e.v) FILTER (WHERE {condition})")]
+        return [("", f"max({value}) FILTER (WHERE {condition})")]
     if aggregation is Aggregation.DISTINCT_COUNT:
-        return [("", f"count(DISTINCT e.v) FILTER (WHERE {condition})")]
+        return [("", f"count(DISTINCT {value}) FILTER (WHERE {condition})")]
     if aggregation is Aggregation.LAST:
-        return [("", f"arg_max(e.v, (e.r_us, e.event_id)) FILTER (WHERE {condition} AND e.v IS NOT NULL)")]
+        return [
+            ("", f"arg_max({value}, (e.r_us, e.event_id)) FILTER (WHERE {condition} AND {value} IS NOT NULL)")
+        ]
     if aggregation is Aggregation.TIME_SINCE_LAST:
         return [("", f"max(e.r_us) FILTER (WHERE {condition})")]
     raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
@@ -173,10 +183,11 @@ def _measure_sql(measure: Measure) -> list[tuple[str, str]]:
 class _Plan:
     """The SQL for one backfill: names every measure's columns and builds the query text."""
 
-    def __init__(self, specs: Sequence[FeatureSpec], relations: Mapping[str, str]) -> None:
+    def __init__(self, specs: Sequence[FeatureSpec], relations: Mapping[str, str], deduplicate: bool) -> None:
         self.specs = specs
         self.groups = _groups(specs)
         self.relations = relations
+        self.deduplicate = deduplicate
         self.column_of: dict[Measure, tuple[str, str]] = {}
         for group in self.groups:
             for index, measure in enumerate(group.measures):
@@ -192,31 +203,47 @@ class _Plan:
 
     def _events_cte(self, event_type: str, columns: Iterable[str]) -> str:
         needed = ", ".join(_quote(c) for c in dict.fromkeys(columns))
+        name = f"ev_{event_type}"
+        received = (
+            f"SELECT event_id, epoch_us(received_at) AS r_us, {needed} FROM {self.relations[event_type]} "
+            "WHERE event_id IS NOT NULL AND received_at IS NOT NULL "
+            "AND epoch_us(received_at) <= (SELECT max(t_us) FROM fk_keys)"
+        )
+        if not self.deduplicate:
+            return f"{name} AS ({received})"
+        # Only IDs received more than once pay for a sort: their earliest receipt counts (a tie keeps either
+        # copy; copies of one event carry the same content). Everything else passes an anti-join.
         return (
-            f"ev_{event_type} AS (SELECT event_id, epoch_us(received_at) AS r_us, {needed} "
-            f"FROM {self.relations[event_type]} WHERE received_at IS NOT NULL "
-            "AND epoch_us(received_at) <= (SELECT max(t_us) FROM keys) "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1)"
+            f"{name}_all AS ({received}), "
+            f"{name}_twice AS (SELECT event_id FROM {name}_all GROUP BY event_id HAVING count(*) > 1), "
+            f"{name} AS (SELECT a.* FROM {name}_all a ANTI JOIN {name}_twice USING (event_id) "
+            f"UNION ALL (SELECT a.* FROM {name}_all a SEMI JOIN {name}_twice USING (event_id) "
+            "QUALIFY row_number() OVER (PARTITION BY a.event_id ORDER BY a.r_us) = 1))"
         )
 
     def _group_cte(self, group: _Group) -> str:
         parts = []
-        for source in group.sources:
-            where = [f"{_quote(source.entity_column)} IS NOT NULL", *(_filter_sql(f) for f in source.filters)]
-            value = _quote(source.value_column) if source.value_column is not None else "NULL"
+        for position, (event_type, entity_column) in enumerate(group.keyed_by):
+            lanes = []
+            for lane, sources in enumerate(group.lanes):
+                source = sources[position]
+                value = _quote(source.value_column) if source.value_column is not None else "NULL"
+                flag = " AND ".join(_filter_sql(f) for f in source.filters) if source.filters else "TRUE"
+                lanes.append(f"{value} AS v{lane}, coalesce({flag}, FALSE) AS f{lane}")
             parts.append(
-                f"SELECT {_quote(source.entity_column)} AS entity_id, r_us, event_id, {value} AS v "
-                f"FROM ev_{source.event_type} WHERE {' AND '.join(where)}"
+                f"SELECT {_quote(entity_column)} AS entity_id, r_us, event_id, {', '.join(lanes)} "
+                f"FROM ev_{event_type} WHERE {_quote(entity_column)} IS NOT NULL"
             )
         horizon = max(m.window.horizon_seconds for m in group.measures) * MICROSECONDS_PER_SECOND
+        lane_of = {sources: lane for lane, sources in enumerate(group.lanes)}
         aggregates = [
             f"{expression} AS m{index}{suffix}"
             for index, measure in enumerate(group.measures)
-            for suffix, expression in _measure_sql(measure)
+            for suffix, expression in _measure_sql(measure, lane_of[measure.sources])
         ]
         return (
             f"{group.name}_e AS ({' UNION ALL '.join(parts)}), "
-            f"{group.name} AS (SELECT k.row_id, {', '.join(aggregates)} FROM keys k "
+            f"{group.name} AS (SELECT k.row_id, {', '.join(aggregates)} FROM fk_keys k "
             f"JOIN {group.name}_e e ON e.entity_id = k.entity_id AND e.r_us <= k.t_us "
             f"AND e.r_us > k.t_us - {horizon} GROUP BY k.row_id)"
         )
@@ -249,13 +276,14 @@ class _Plan:
     def sql(self) -> str:
         columns: dict[str, list[str]] = {}
         for group in self.groups:
-            for source in group.sources:
-                columns.setdefault(source.event_type, []).extend(source.columns)
+            for sources in group.lanes:
+                for source in sources:
+                    columns.setdefault(source.event_type, []).extend(source.columns)
         ctes = [self._events_cte(t, c) for t, c in columns.items()]
         ctes.extend(self._group_cte(g) for g in self.groups)
         joins = " ".join(f"LEFT JOIN {g.name} ON {g.name}.row_id = k.row_id" for g in self.groups)
         selects = ", ".join(f"{self._feature_value(s)} AS {_quote(s.name)}" for s in self.specs)
-        return f"WITH {', '.join(ctes)} SELECT k.row_id, {selects} FROM keys k {joins} ORDER BY k.row_id"
+        return f"WITH {', '.join(ctes)} SELECT k.row_id, {selects} FROM fk_keys k {joins} ORDER BY k.row_id"
 
 
 def _keys_table(keys: pa.Table, calendar_days: Iterable[int]) -> pa.Table:
@@ -293,12 +321,17 @@ def backfill(
     tables: Mapping[str, pa.Table] | None = None,
     names: Sequence[str] | None = None,
     connection: Any = None,
+    deduplicate: bool = True,
 ) -> pa.Table:
     """Features of ``entity`` at each ``(entity_id, as_of)`` row of ``keys``, point in time on receipt.
 
     Events come from the lake at ``lake_dir`` or from in-memory ``tables`` (event type → table in
     ``column_layout``), exactly one of the two. Returns ``entity_id``, ``as_of`` and one column per feature,
     row for row in the order of ``keys``. ``connection`` is a DuckDB connection (a new one when None).
+
+    ``deduplicate`` keeps only the earliest receipt of each event ID (the online engine's rule). Turn it off
+    only for events known to hold each ID once — a lake written by fengkong's ingestion, which deduplicates
+    before writing — to save a partitioned sort of every event type.
     """
     import duckdb
 
@@ -315,7 +348,7 @@ def backfill(
     relations: dict[str, str] = {}
     registered: list[str] = []
     for event_type in event_types:
-        name = f"src_{event_type}"
+        name = f"fk_src_{event_type}"
         if tables is not None:
             table = tables.get(event_type)
             if table is None:
@@ -332,16 +365,16 @@ def backfill(
             database.register(name, lake_schema(event_type).empty_table())
             registered.append(name)
             relations[event_type] = name
-    plan = _Plan(specs, relations)
+    plan = _Plan(specs, relations, deduplicate)
     key_table = _keys_table(keys, plan.calendar_days())
-    database.register("keys", key_table)
+    database.register("fk_keys", key_table)
     try:
         if not specs:
             result = pa.table({"row_id": key_table.column("row_id")})
         else:
             result = database.sql(plan.sql()).to_arrow_table()
     finally:
-        database.unregister("keys")
+        database.unregister("fk_keys")
         for name in registered:
             database.unregister(name)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
@@ -357,10 +390,16 @@ def _sources(spec: FeatureSpec) -> tuple[Source, ...]:
     return tuple(s for m in spec.measures for s in m.sources)
 
 
-def backfill_sql(feature_set: FeatureSet, entity: Entity | str, names: Sequence[str] | None = None) -> str:
+def backfill_sql(
+    feature_set: FeatureSet,
+    entity: Entity | str,
+    names: Sequence[str] | None = None,
+    *,
+    deduplicate: bool = True,
+) -> str:
     """The query :func:`backfill` runs, with each event type read from a relation named ``src_<type>``
     (for review and for ``fengkong features`` debugging)."""
     chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
     specs = feature_set.for_entity(chosen, names)
     event_types = {s.event_type for spec in specs for s in _sources(spec)}
-    return _Plan(specs, {t: f"src_{t}" for t in event_types if t in EVENT_TYPES}).sql()
+    return _Plan(specs, {t: f"src_{t}" for t in event_types if t in EVENT_TYPES}, deduplicate).sql()

@@ -89,6 +89,8 @@ def test_the_sql_is_generated_from_the_specs() -> None:
     sql = backfill_sql(STANDARD_FEATURES, "merchant", ["merchant_bad_review_share_24h"])
     assert "FROM src_review_posted" in sql
     assert '"stars" <= 2' in sql
-    assert "PARTITION BY event_id ORDER BY received_at" in sql  # the earliest receipt counts
+    assert "PARTITION BY a.event_id ORDER BY a.r_us" in sql  # the earliest receipt counts
+    assert "HAVING count(*) > 1" in sql
+    assert "PARTITION BY" not in backfill_sql(STANDARD_FEATURES, "ip", deduplicate=False)
     assert "e.r_us > k.t_us - 86400000000" in sql  # the old edge is open
     assert "src_order_placed" not in sql
