@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from fengkong.domain.events import EVENT_TYPE_NAMES, EVENT_TYPES, AttributeKind, AttributeSpec
+from fengkong.domain.ledger import Posting, PostingLine
 from fengkong.domain.products import DayCount, ProductKind, ProductTerms, RepaymentMethod
 from fengkong.money import CURRENCY_SCALES, Money
 
@@ -199,3 +200,47 @@ def installment_products(draw: st.DrawFn) -> tuple[ProductTerms, Money, date, in
     fixed = method in (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.FLAT)
     multiple = draw(st.sampled_from([1, 100])) if fixed else 1
     return terms, principal, start, multiple
+
+
+# -- ledger: balanced postings -------------------------------------------------------------------------------
+
+LEDGER_CODES = (
+    "loans_receivable",
+    "interest_receivable",
+    "fees_receivable",
+    "cash_clearing",
+    "partner_payables",
+    "suspense",
+    "interest_income",
+    "fee_income",
+    "penalty_income",
+    "recoveries",
+    "write_off_expense",
+)
+
+
+@st.composite
+def balanced_postings(draw: st.DrawFn, prefix: str = "p") -> list[Posting]:
+    """A list of balanced :class:`~fengkong.domain.Posting` values with unique IDs under ``prefix``: 2 to 6
+    non-zero lines each, on the standard chart's accounts (some with a loan sub-account), in CNY."""
+    count = draw(st.integers(min_value=1, max_value=12))
+    postings: list[Posting] = []
+    for number in range(count):
+        size = draw(st.integers(min_value=2, max_value=6))
+        amounts = draw(
+            st.lists(
+                st.integers(min_value=-(10**9), max_value=10**9).filter(lambda value: value != 0),
+                min_size=size - 1,
+                max_size=size - 1,
+            )
+        )
+        if sum(amounts) == 0:
+            amounts[0] *= 2  # still non-zero, and now the lines do not cancel out by themselves
+        amounts.append(-sum(amounts))
+        lines = []
+        for amount in amounts:
+            code = draw(st.sampled_from(LEDGER_CODES))
+            loan = draw(st.one_of(st.just(""), st.sampled_from(["LN-1", "LN-2", "LN-3"])))
+            lines.append(PostingLine(f"{code}:{loan}" if loan else code, Money(amount, "CNY")))
+        postings.append(Posting(f"{prefix}-{number}", date(2026, 3, 1), "random", tuple(lines)))
+    return postings

@@ -103,3 +103,4 @@ ledger_insert_rows_max: Final = 2_000  # rows per INSERT statement (SQLite allow
 ledger_description_length_max: Final = 256
 ledger_account_code_length_max: Final = 64
 ledger_posting_id_length_max: Final = 128
+ledger_subaccount_length_max: Final = 128  # a loan or partner ID after "code:"

@@ -28,7 +28,7 @@ from fengkong.store.repositories import (
     OutboxRepository,
 )
 from tests.unit.store.repository_contract import RepositoryContract
-from tests.unit.store.test_migrations import APPLICATION_TABLES, schema_differences, table_names
+from tests.unit.store.test_migrations import APPLICATION_TABLES, HEAD, schema_differences, table_names
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def run_together(*work: Callable[[], T]) -> list[T]:
 def test_up_down_and_up_again(postgres_url: str) -> None:
     assert migrate.current_revision(postgres_url) is None
     migrate.upgrade(postgres_url)
-    assert migrate.current_revision(postgres_url) == "0001"
+    assert migrate.current_revision(postgres_url) == HEAD
     assert table_names(postgres_url) == APPLICATION_TABLES | {"alembic_version"}
     assert schema_differences(postgres_url) == []
     migrate.downgrade(postgres_url)

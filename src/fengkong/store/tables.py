@@ -113,3 +113,75 @@ idempotency_keys: Final = sa.Table(
     sa.Column("response", sa.Text(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# -- ledger ------------------------------------------------------------------------------------------------
+# Double entry, append-only (see fengkong.store.ledger). A transfer (a posting) is a header and its lines;
+# the header states how many lines it has. Structural guarantees, the same on both databases:
+#   * every line copies its header's line_count (a composite foreign key keeps the copy honest) and is
+#     numbered 1..line_count (a check), numbers unique per transfer (the primary key): no transfer ever holds
+#     more lines than its header says;
+#   * the header refers to its own last line through a DEFERRED foreign key, checked at commit: a transfer
+#     cannot be committed without its last line.
+# The balance itself (lines sum to zero per currency) is checked by triggers created in migration 0002:
+# on PostgreSQL a deferred constraint trigger at commit; on SQLite a trigger on the last line, which must
+# come last and finds every other line present. UPDATE and DELETE are refused by triggers on both.
+
+ledger_accounts: Final = sa.Table(
+    "ledger_accounts",
+    metadata,
+    sa.Column("code", sa.String(bounds.ledger_account_code_length_max), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.CheckConstraint("type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type"),
+)
+
+ledger_transfers: Final = sa.Table(
+    "ledger_transfers",
+    metadata,
+    sa.Column("transfer_id", sa.String(bounds.ledger_posting_id_length_max), primary_key=True),
+    sa.Column("business_date", sa.Date(), nullable=False),
+    sa.Column("description", sa.String(bounds.ledger_description_length_max), nullable=False),
+    sa.Column(
+        "reverses",
+        sa.String(bounds.ledger_posting_id_length_max),
+        sa.ForeignKey("ledger_transfers.transfer_id"),
+        nullable=True,
+    ),
+    sa.Column("line_count", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("line_count >= 2", name="line_count_at_least_two"),
+    sa.UniqueConstraint("transfer_id", "line_count"),
+    sa.UniqueConstraint("reverses"),  # a posting is reversed at most once
+    sa.ForeignKeyConstraint(
+        ["transfer_id", "line_count"],
+        ["ledger_lines.transfer_id", "ledger_lines.line_number"],
+        name="fk_ledger_transfers_last_line",
+        deferrable=True,
+        initially="DEFERRED",
+        use_alter=True,
+    ),
+)
+
+ledger_lines: Final = sa.Table(
+    "ledger_lines",
+    metadata,
+    sa.Column("transfer_id", sa.String(bounds.ledger_posting_id_length_max), primary_key=True),
+    sa.Column("line_number", sa.Integer(), primary_key=True),
+    sa.Column("line_count", sa.Integer(), nullable=False),
+    sa.Column(
+        "account_code",
+        sa.String(bounds.ledger_account_code_length_max),
+        sa.ForeignKey("ledger_accounts.code"),
+        nullable=False,
+    ),
+    sa.Column("subaccount", sa.String(bounds.ledger_subaccount_length_max), nullable=False),  # '' for none
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),  # debit positive, credit negative
+    sa.CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+    sa.CheckConstraint("line_number >= 1 AND line_number <= line_count", name="line_number_in_range"),
+    sa.ForeignKeyConstraint(
+        ["transfer_id", "line_count"],
+        ["ledger_transfers.transfer_id", "ledger_transfers.line_count"],
+        name="fk_ledger_lines_transfer",
+    ),
+)

@@ -11,14 +11,15 @@ from fengkong.cli import db  # noqa: F401  (registers the commands)
 from fengkong.cli.main import app
 from fengkong.store import migrate
 from fengkong.store.config import DATABASE_URL_ENV
+from tests.unit.store.test_migrations import HEAD
 
 
 def test_upgrade_and_downgrade(sqlite_url: str) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["db", "upgrade", "--url", sqlite_url])
     assert result.exit_code == 0, result.output
-    assert "at revision 0001" in result.output
-    assert migrate.current_revision(sqlite_url) == "0001"
+    assert f"at revision {HEAD}" in result.output
+    assert migrate.current_revision(sqlite_url) == HEAD
     result = runner.invoke(app, ["db", "downgrade", "--url", sqlite_url, "--revision", "base"])
     assert result.exit_code == 0, result.output
     assert "base (no tables)" in result.output
@@ -30,7 +31,7 @@ def test_the_url_defaults_to_the_environment(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv(DATABASE_URL_ENV, url)
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert migrate.current_revision(url) == "0001"
+    assert migrate.current_revision(url) == HEAD
 
 
 def test_errors_are_reported_not_raised(sqlite_url: str) -> None:

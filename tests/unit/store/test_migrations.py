@@ -11,7 +11,16 @@ from fengkong.errors import InputError
 from fengkong.store import migrate, tables
 from fengkong.store.config import make_engine
 
-APPLICATION_TABLES = {"parties", "ingested_events", "outbox", "idempotency_keys"}
+APPLICATION_TABLES = {
+    "parties",
+    "ingested_events",
+    "outbox",
+    "idempotency_keys",
+    "ledger_accounts",  # 0002: the ledger
+    "ledger_transfers",
+    "ledger_lines",
+}
+HEAD = "0002"
 
 
 def schema_differences(url: str, target: sa.MetaData = tables.metadata) -> list[object]:
@@ -38,13 +47,14 @@ def test_the_migrations_are_packaged() -> None:
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
-    assert migrate.head_revision() == "0001"
+    assert (migrate.MIGRATIONS_DIR / "versions" / "0002_ledger.py").is_file()
+    assert migrate.head_revision() == HEAD
 
 
 def test_up_down_and_up_again(sqlite_url: str) -> None:
     assert migrate.current_revision(sqlite_url) is None
     migrate.upgrade(sqlite_url)
-    assert migrate.current_revision(sqlite_url) == "0001"
+    assert migrate.current_revision(sqlite_url) == HEAD
     assert table_names(sqlite_url) == APPLICATION_TABLES | {"alembic_version"}
     migrate.upgrade(sqlite_url)  # already at head: nothing to do
     migrate.downgrade(sqlite_url)
@@ -52,6 +62,8 @@ def test_up_down_and_up_again(sqlite_url: str) -> None:
     assert table_names(sqlite_url) == {"alembic_version"}
     migrate.upgrade(sqlite_url, "0001")
     assert migrate.current_revision(sqlite_url) == "0001"
+    migrate.upgrade(sqlite_url)
+    assert migrate.current_revision(sqlite_url) == HEAD
     assert schema_differences(sqlite_url) == []
 
 
