@@ -73,6 +73,7 @@ online_dedup_retention_days: Final = 800  # event IDs the online engine remember
 online_entities_max: Final = 10_000_000  # entity logs held by the in-process online engine
 online_events_per_entity_max: Final = 1_000_000  # events retained in one entity's log
 online_read_features_max: Final = 1_000  # features returned by one read
+online_read_plans_max: Final = 1_024  # compiled read plans cached (one per entity and list of names)
 offline_backfill_rows_max: Final = 50_000_000  # (entity, as_of) rows in one backfill call
 parity_keys_max: Final = 1_000_000  # (entity, time) keys compared in one parity run
 parity_events_max: Final = 20_000_000  # lake events one parity run loads and replays online

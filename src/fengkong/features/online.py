@@ -40,6 +40,7 @@ from fengkong.errors import BoundExceededError, InputError
 from fengkong.features.spec import (
     SECONDS_PER_DAY,
     Aggregation,
+    Entity,
     FeatureSet,
     FeatureSpec,
     Filter,
@@ -173,7 +174,26 @@ class _CompiledSource:
     predicates: tuple[tuple[str, Callable[[object], bool]], ...]
 
 
-_EMPTY_LOG: Final = _Log()
+@dataclass(frozen=True, slots=True)
+class _PlannedMeasure:
+    aggregation: Aggregation
+    window: Window
+    window_id: int
+    sources: tuple[int, ...]  # source numbers
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedFeature:
+    name: str
+    aggregation: Aggregation
+    measures: tuple[int, ...]  # positions in the plan's measures
+    seconds: tuple[int, ...]  # growth: the short and long window lengths
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadPlan:
+    features: tuple[_PlannedFeature, ...]
+    measures: tuple[_PlannedMeasure, ...]
 
 
 class OnlineFeatureEngine:
@@ -213,6 +233,8 @@ class OnlineFeatureEngine:
             for source, index in self._source_index.items()
         }
         self._specs_by_entity = {entity: feature_set.for_entity(entity) for entity in feature_set.entities}
+        self._window_ids: dict[Window, int] = {}
+        self._plans: dict[tuple[Entity, tuple[str, ...] | None], _ReadPlan] = {}
 
     # -- updates ---------------------------------------------------------------------------------------
 
@@ -304,62 +326,108 @@ class OnlineFeatureEngine:
                 "as_of is before the engine's last eviction: events its windows need may be gone",
                 field="as_of",
             )
-        cache: dict[Measure, FeatureValue] = {}
-        values = {spec.name: self._value(spec, entity_id, as_of_us, cache) for spec in specs}
+        plan = self._plan(entity, specs if names is not None else None)
+        spans: dict[tuple[int, int], tuple[_Log, int, int] | None] = {}
+        measured = [self._measure(m, entity_id, as_of_us, spans) for m in plan.measures]
+        values: dict[str, FeatureValue] = {}
+        for feature in plan.features:
+            if feature.aggregation is Aggregation.RATIO:
+                values[feature.name] = finish_ratio(
+                    measured[feature.measures[0]], measured[feature.measures[1]]
+                )
+            elif feature.aggregation is Aggregation.GROWTH:
+                short_seconds, long_seconds = feature.seconds
+                values[feature.name] = finish_growth(
+                    measured[feature.measures[0]], measured[feature.measures[1]], short_seconds, long_seconds
+                )
+            else:
+                values[feature.name] = measured[feature.measures[0]]
         return FeatureVector(entity.value, entity_id, as_of, values, self.feature_set.version)
 
-    def _value(
-        self, spec: FeatureSpec, entity_id: str, as_of_us: int, cache: dict[Measure, FeatureValue]
-    ) -> FeatureValue:
-        measures = [self._measure(m, entity_id, as_of_us, cache) for m in spec.measures]
-        if spec.aggregation is Aggregation.RATIO:
-            return finish_ratio(measures[0], measures[1])
-        if spec.aggregation is Aggregation.GROWTH:
-            short, long = spec.measures
-            return finish_growth(measures[0], measures[1], short.window.length, long.window.length)
-        return measures[0]
+    def _plan(self, entity: Entity, specs: tuple[FeatureSpec, ...] | None) -> _ReadPlan:
+        """The read plan of an entity's features (all, or ``specs``), compiled once and cached: measures
+        shared between features are computed once, sources and windows are numbered."""
+        key = (entity, None if specs is None else tuple(spec.name for spec in specs))
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        chosen = self._specs_by_entity.get(entity, ()) if specs is None else specs
+        measure_ids: dict[Measure, int] = {}
+        features = []
+        for spec in chosen:
+            ids = tuple(measure_ids.setdefault(m, len(measure_ids)) for m in spec.measures)
+            seconds = (
+                tuple(m.window.length for m in spec.measures)
+                if spec.aggregation is Aggregation.GROWTH
+                else ()
+            )
+            features.append(_PlannedFeature(spec.name, spec.aggregation, ids, seconds))
+        measures = tuple(
+            _PlannedMeasure(
+                m.aggregation,
+                m.window,
+                self._window_ids.setdefault(m.window, len(self._window_ids)),
+                tuple(self._source_index[s] for s in m.sources),
+            )
+            for m in measure_ids
+        )
+        if len(self._plans) >= bounds.online_read_plans_max:
+            self._plans.clear()
+        plan = self._plans[key] = _ReadPlan(tuple(features), measures)
+        return plan
 
     def _measure(
-        self, measure: Measure, entity_id: str, as_of_us: int, cache: dict[Measure, FeatureValue]
+        self,
+        measure: _PlannedMeasure,
+        entity_id: str,
+        as_of_us: int,
+        span_cache: dict[tuple[int, int], tuple[_Log, int, int] | None],
     ) -> FeatureValue:
-        if measure in cache:
-            return cache[measure]
-        aggregation = measure.aggregation
         spans: list[tuple[_Log, int, int]] = []
         for source in measure.sources:
-            log = self._logs.get((self._source_index[source], entity_id), _EMPTY_LOG)
-            if log.times:
-                low, high = log.span(measure.window, as_of_us)
-                if high > low:
-                    spans.append((log, low, high))
-        result: FeatureValue
+            key = (source, measure.window_id)
+            if key in span_cache:
+                found = span_cache[key]
+            else:
+                found = None
+                log = self._logs.get((source, entity_id))
+                if log is not None and log.times:
+                    low, high = log.span(measure.window, as_of_us)
+                    if high > low:
+                        found = (log, low, high)
+                span_cache[key] = found
+            if found is not None:
+                spans.append(found)
+        aggregation = measure.aggregation
         if aggregation is Aggregation.COUNT:
-            result = sum(high - low for _, low, high in spans)
-        elif aggregation is Aggregation.SUM:
-            result = sum(log.prefix_sum[high] - log.prefix_sum[low] for log, low, high in spans)
-        elif aggregation is Aggregation.MEAN:
+            return sum(high - low for _, low, high in spans)
+        if aggregation is Aggregation.SUM:
+            return sum(log.prefix_sum[high] - log.prefix_sum[low] for log, low, high in spans)
+        if aggregation is Aggregation.MEAN:
             present = sum(log.prefix_present[high] - log.prefix_present[low] for log, low, high in spans)
             total = sum(log.prefix_sum[high] - log.prefix_sum[low] for log, low, high in spans)
-            result = total / present if present else None
-        elif aggregation in (Aggregation.MIN, Aggregation.MAX):
+            return total / present if present else None
+        if aggregation is Aggregation.MIN or aggregation is Aggregation.MAX:
             present_values = [
                 v for log, low, high in spans for v in log.values[low:high] if isinstance(v, int)
             ]
-            pick = min if aggregation is Aggregation.MIN else max
-            result = int(pick(present_values)) if present_values else None
-        elif aggregation is Aggregation.DISTINCT_COUNT:
-            distinct = {v for log, low, high in spans for v in log.values[low:high]}
+            if not present_values:
+                return None
+            return int(min(present_values) if aggregation is Aggregation.MIN else max(present_values))
+        if aggregation is Aggregation.DISTINCT_COUNT:
+            if len(spans) == 1:
+                log, low, high = spans[0]
+                distinct = set(log.values[low:high])
+            else:
+                distinct = {v for log, low, high in spans for v in log.values[low:high]}
             distinct.discard(None)
-            result = len(distinct)
-        elif aggregation is Aggregation.LAST:
-            result = _last(spans)
-        elif aggregation is Aggregation.TIME_SINCE_LAST:
+            return len(distinct)
+        if aggregation is Aggregation.LAST:
+            return _last(spans)
+        if aggregation is Aggregation.TIME_SINCE_LAST:
             latest = max((log.times[high - 1] for log, _, high in spans), default=None)
-            result = None if latest is None else (as_of_us - latest) / MICROSECONDS_PER_SECOND
-        else:
-            raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
-        cache[measure] = result
-        return result
+            return None if latest is None else (as_of_us - latest) / MICROSECONDS_PER_SECOND
+        raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
 
     @property
     def event_ids_remembered(self) -> int:
