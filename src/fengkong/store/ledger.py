@@ -82,6 +82,27 @@ def _bind(column: sa.Column[Any], connection: sa.Connection) -> Any:
     return processor if processor is not None else (lambda value: value)
 
 
+HEADER_COLUMNS: Final = "transfer_id, business_date, description, reverses, line_count, created_at"
+LINE_COLUMNS: Final = "transfer_id, line_number, line_count, account_code, subaccount, currency, amount_minor"
+NULL_IN_COPY: Final = "\\N"
+_COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """``value`` escaped for PostgreSQL's COPY text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _copy(connection: sa.Connection, statement: str, data: str) -> None:
+    """Send ``data`` (COPY text format) through the driver's ``COPY ... FROM STDIN``."""
+    cursor: Any = connection.connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            copy.write(data)
+    finally:
+        cursor.close()
+
+
 def _split(account: str) -> tuple[str, str]:
     code, _, subaccount = account.partition(SUBACCOUNT_SEPARATOR)
     return code, subaccount
@@ -221,30 +242,38 @@ class LedgerRepository:
             tuple(posting.posting_id for posting in duplicates),
         )
 
-    # Fast paths. PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (headers with ON CONFLICT DO
-    # NOTHING RETURNING). SQLite: one writer at a time (BEGIN IMMEDIATE), so the ids already stored are read
-    # first and the rest go in through the driver's executemany; values pass the columns' own bind processors,
-    # so they are stored exactly as SQLAlchemy would store them.
+    # Fast paths. PostgreSQL: COPY (text format) — the headers into a session's staging table, then one
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING in posting_id order; the lines straight into ledger_lines
+    # (its constraints and the deferred checks apply to COPY as to INSERT). SQLite: one writer at a time
+    # (BEGIN IMMEDIATE), so the ids already stored are read first and the rest go in through the driver's
+    # executemany; values pass the columns' own bind processors, so they are stored as SQLAlchemy would.
 
     def _insert_headers(
         self, connection: sa.Connection, postings: Sequence[Posting], created_at: Any
     ) -> set[str]:
         table = tables.ledger_transfers
         if connection.dialect.name == "postgresql":
-            result = connection.exec_driver_sql(
-                "INSERT INTO ledger_transfers "
-                "(transfer_id, business_date, description, reverses, line_count, created_at) "
-                "SELECT * FROM unnest(%s::varchar[], %s::date[], %s::varchar[], %s::varchar[], "
-                "%s::integer[], %s::timestamptz[]) "
-                "ON CONFLICT (transfer_id) DO NOTHING RETURNING transfer_id",
-                (
-                    [posting.posting_id for posting in postings],
-                    [posting.business_date for posting in postings],
-                    [posting.description for posting in postings],
-                    [posting.reverses for posting in postings],
-                    [len(posting.lines) for posting in postings],
-                    [created_at] * len(postings),
+            connection.exec_driver_sql(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS ledger_transfers_stage "
+                "(LIKE ledger_transfers INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            connection.exec_driver_sql("TRUNCATE ledger_transfers_stage")
+            stamp = _copy_text(created_at.isoformat())
+            _copy(
+                connection,
+                f"COPY ledger_transfers_stage ({HEADER_COLUMNS}) FROM STDIN",
+                "".join(
+                    f"{_copy_text(posting.posting_id)}\t{posting.business_date.isoformat()}\t"
+                    f"{_copy_text(posting.description)}\t"
+                    f"{NULL_IN_COPY if posting.reverses is None else _copy_text(posting.reverses)}\t"
+                    f"{len(posting.lines)}\t{stamp}\n"
+                    for posting in postings
                 ),
+            )
+            result = connection.exec_driver_sql(
+                f"INSERT INTO ledger_transfers ({HEADER_COLUMNS}) "
+                f"SELECT {HEADER_COLUMNS} FROM ledger_transfers_stage ORDER BY transfer_id "
+                "ON CONFLICT (transfer_id) DO NOTHING RETURNING transfer_id"
             )
             return {str(value) for value in result.scalars()}
         if connection.dialect.name != "sqlite":
@@ -257,12 +286,9 @@ class LedgerRepository:
         if not fresh:
             return set()
         to_date = _bind(table.c.business_date, connection)
-        to_time = _bind(table.c.created_at, connection)
-        stamp = to_time(created_at)
+        stamp = _bind(table.c.created_at, connection)(created_at)
         connection.exec_driver_sql(
-            "INSERT INTO ledger_transfers "
-            "(transfer_id, business_date, description, reverses, line_count, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO ledger_transfers ({HEADER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
                     posting.posting_id,
@@ -278,32 +304,39 @@ class LedgerRepository:
         return {posting.posting_id for posting in fresh}
 
     def _insert_lines(self, connection: sa.Connection, postings: Sequence[Posting]) -> None:
-        rows = [
-            (
-                posting.posting_id,
-                number,
-                len(posting.lines),
-                *_split(line.account),
-                line.amount.currency,
-                line.amount.amount_minor,
-            )
+        if not postings:
+            return
+        numbered = [
+            (posting, number, line, *_split(line.account))
             for posting in postings
             for number, line in enumerate(posting.lines, start=1)
         ]
-        if not rows:
-            return
-        columns = "(transfer_id, line_number, line_count, account_code, subaccount, currency, amount_minor)"
         if connection.dialect.name == "postgresql":
-            arrays = [list(column) for column in zip(*rows, strict=True)]
-            connection.exec_driver_sql(
-                f"INSERT INTO ledger_lines {columns} SELECT * FROM unnest(%s::varchar[], %s::integer[], "
-                "%s::integer[], %s::varchar[], %s::varchar[], %s::varchar[], %s::bigint[])",
-                tuple(arrays),
+            _copy(
+                connection,
+                f"COPY ledger_lines ({LINE_COLUMNS}) FROM STDIN",
+                "".join(
+                    f"{_copy_text(posting.posting_id)}\t{number}\t{len(posting.lines)}\t{_copy_text(code)}\t"
+                    f"{_copy_text(subaccount)}\t{line.amount.currency}\t{line.amount.amount_minor}\n"
+                    for posting, number, line, code, subaccount in numbered
+                ),
             )
-        else:
-            connection.exec_driver_sql(
-                f"INSERT INTO ledger_lines {columns} VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-            )
+            return
+        connection.exec_driver_sql(
+            f"INSERT INTO ledger_lines ({LINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    posting.posting_id,
+                    number,
+                    len(posting.lines),
+                    code,
+                    subaccount,
+                    line.amount.currency,
+                    line.amount.amount_minor,
+                )
+                for posting, number, line, code, subaccount in numbered
+            ],
+        )
 
     def get(self, connection: sa.Connection, posting_id: str) -> Posting:
         """The posting ``posting_id``; :class:`~fengkong.errors.NotFoundError` when there is none."""
