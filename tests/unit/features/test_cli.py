@@ -108,3 +108,15 @@ def test_backfill_writes_a_parquet_file(tmp_path: Path) -> None:
     table = pq.read_table(out)
     assert table.num_rows == 2
     assert "consumer_logins_24h" in table.column_names
+
+
+def test_the_docs_hold_the_current_catalogue() -> None:
+    """docs/features.md carries the generated catalogue; regenerate it when a spec changes."""
+    from fengkong.services.features import CATALOGUE_BEGIN, CATALOGUE_END, catalogue_markdown
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "features.md").read_text(encoding="utf-8")
+    start, end = text.index(CATALOGUE_BEGIN), text.index(CATALOGUE_END) + len(CATALOGUE_END)
+    assert text[start:end] + "\n" == catalogue_markdown(), (
+        "docs/features.md is stale: replace its catalogue with the output of "
+        "fengkong.services.features.catalogue_markdown()"
+    )
