@@ -45,6 +45,7 @@ from fengkong.money import Money
 
 E2E = "fineract-e2e-tests-runner/src/test/resources/features/LoanRepayment.feature"
 E2E_LOAN = "fineract-e2e-tests-runner/src/test/resources/features/Loan.feature"
+E2E_CHARGE_OFF = "fineract-e2e-tests-runner/src/test/resources/features/LoanChargeOff.feature"
 PROGRESSIVE = (
     "fineract-progressive-loan/src/test/java/org/apache/fineract/portfolio/loanproduct/calc/"
     "ProgressiveEMICalculatorTest.java"
@@ -285,6 +286,55 @@ CASES = [
         ),
         days=(31, 29, 31, 30, 31, 30),
         total_interest="2.05",
+    ),
+    Case(
+        source=f"{E2E} 'Verify that outstanding amounts are rounded correctly in case of: "
+        "installmentAmountInMultiplesOf=1, interestType: FLAT, amortizationType: EQUAL_INSTALLMENTS'",
+        principal="1250",
+        annual_rate_pct="15",
+        installments=4,
+        method=RepaymentMethod.FLAT,
+        day_count=DayCount.THIRTY_360,
+        start=date(2023, 9, 1),
+        multiple_minor=100,
+        rows=(
+            ("312.38", "15.62", "937.62"),
+            ("312.38", "15.62", "625.24"),
+            ("312.38", "15.62", "312.86"),
+            ("312.86", "15.64", "0"),
+        ),
+        days=(30, 31, 30, 31),
+    ),
+    Case(
+        source=f"{E2E} 'Verify that outstanding amounts are rounded correctly in case of: "
+        "installmentAmountInMultiplesOf=1, interestType: DECLINING_BALANCE, "
+        "amortizationType: EQUAL_INSTALLMENTS'",
+        principal="1250",
+        annual_rate_pct="15",
+        installments=4,
+        method=RepaymentMethod.EQUAL_INSTALLMENT,
+        day_count=DayCount.THIRTY_360,
+        start=date(2023, 9, 1),
+        multiple_minor=100,
+        rows=(
+            ("306.38", "15.62", "943.62"),
+            ("310.2", "11.8", "633.42"),
+            ("314.08", "7.92", "319.34"),
+            ("319.34", "3.99", "0"),
+        ),
+    ),
+    Case(
+        source=f"{E2E_CHARGE_OFF} 'Verify that on interest bearing loans the accrual of interest is stopped "
+        "when the loan is charged-off' (LP1_INTEREST_DECLINING_BALANCE_PERIOD_DAILY, first schedule)",
+        principal="1000",
+        annual_rate_pct="12",
+        installments=1,
+        method=RepaymentMethod.EQUAL_INSTALLMENT,
+        day_count=DayCount.ACTUAL_365,
+        start=date(2023, 1, 1),
+        multiple_minor=100,
+        rows=(("1000", "10.19", "0"),),
+        days=(31,),
     ),
     Case(
         source=f"{PROGRESSIVE} "
