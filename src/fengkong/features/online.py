@@ -174,6 +174,9 @@ class _CompiledSource:
     predicates: tuple[tuple[str, Callable[[object], bool]], ...]
 
 
+_ZERO_WHEN_EMPTY: Final = frozenset({Aggregation.COUNT, Aggregation.SUM, Aggregation.DISTINCT_COUNT})
+
+
 @dataclass(frozen=True, slots=True)
 class _PlannedMeasure:
     aggregation: Aggregation
@@ -399,6 +402,19 @@ class OnlineFeatureEngine:
             if found is not None:
                 spans.append(found)
         aggregation = measure.aggregation
+        if len(spans) <= 1:  # one log in the window: the common case, without generator overhead
+            if not spans:
+                return 0 if aggregation in _ZERO_WHEN_EMPTY else None
+            log, low, high = spans[0]
+            if aggregation is Aggregation.COUNT:
+                return high - low
+            if aggregation is Aggregation.SUM:
+                return log.prefix_sum[high] - log.prefix_sum[low]
+            if aggregation is Aggregation.MEAN:
+                present = log.prefix_present[high] - log.prefix_present[low]
+                return (log.prefix_sum[high] - log.prefix_sum[low]) / present if present else None
+            if aggregation is Aggregation.TIME_SINCE_LAST:
+                return (as_of_us - log.times[high - 1]) / MICROSECONDS_PER_SECOND
         if aggregation is Aggregation.COUNT:
             return sum(high - low for _, low, high in spans)
         if aggregation is Aggregation.SUM:
