@@ -27,7 +27,7 @@ configured for more than one replica, since each replica would see only part of 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +82,53 @@ def _predicate(flt: Filter) -> Callable[[object], bool]:
 
 
 @dataclass(slots=True)
+class _LatestByValue:
+    """For distinct counts read at the present: the latest receipt of each distinct value, and those
+    receipts sorted. At a read no earlier than the log's newest event, the distinct values in a window
+    are exactly those whose latest receipt falls inside it — a binary search instead of a scan."""
+
+    latest: dict[Value, int] = field(default_factory=dict)
+    sorted_latest: list[int] = field(default_factory=list)
+
+    def saw(self, value: Value, received_us: int) -> None:
+        if value is None:
+            return
+        previous = self.latest.get(value)
+        if previous is not None:
+            if previous >= received_us:
+                return
+            del self.sorted_latest[bisect_left(self.sorted_latest, previous)]
+        self.latest[value] = received_us
+        insort(self.sorted_latest, received_us)
+
+    def forget(self, value: Value, received_us: int, log: _Log) -> None:
+        """``value`` received at ``received_us`` left ``log``: find its new latest receipt, if any."""
+        if value is None or self.latest.get(value) != received_us:
+            return
+        del self.sorted_latest[bisect_left(self.sorted_latest, received_us)]
+        del self.latest[value]
+        for index in range(len(log.values) - 1, -1, -1):
+            if log.values[index] == value:
+                self.saw(value, log.times[index])
+                return
+
+    def drop_through(self, cutoff_us: int, dropped: list[Value]) -> None:
+        for value in dropped:
+            latest = self.latest.get(value) if value is not None else None
+            if latest is not None and latest <= cutoff_us:
+                del self.latest[value]
+        del self.sorted_latest[: bisect_right(self.sorted_latest, cutoff_us)]
+
+    def count_after(self, start_us: int, inclusive: bool) -> int:
+        cut = (
+            bisect_left(self.sorted_latest, start_us)
+            if inclusive
+            else bisect_right(self.sorted_latest, start_us)
+        )
+        return len(self.sorted_latest) - cut
+
+
+@dataclass(slots=True)
 class _Log:
     """The events of one source for one entity, sorted by (received_at µs, event_id)."""
 
@@ -93,6 +140,7 @@ class _Log:
     # Prefix entries after index ``stale_from`` are out of date after an insertion or removal in the middle;
     # they are rebuilt once, on the next read, so a burst of out-of-order arrivals costs one pass.
     stale_from: int | None = None
+    latest_by_value: _LatestByValue | None = None  # kept for sources read by single-source distinct counts
 
     def insert(self, received_us: int, event_id: str, value: Value) -> None:
         times = self.times
@@ -109,6 +157,8 @@ class _Log:
         times.insert(position, received_us)
         self.ids.insert(position, event_id)
         self.values.insert(position, value)
+        if self.latest_by_value is not None:
+            self.latest_by_value.saw(value, received_us)
         increment = value if isinstance(value, int) and not isinstance(value, bool) else 0
         present = 0 if value is None else 1
         if position == len(times) - 1 and self.stale_from is None:
@@ -125,10 +175,13 @@ class _Log:
         position = bisect_left(self.ids, event_id, low, high)
         if position >= high or self.ids[position] != event_id:
             return
+        value = self.values[position]
         del self.times[position], self.ids[position], self.values[position]
         self.prefix_sum.pop()
         self.prefix_present.pop()
         self._mark_stale(position)
+        if self.latest_by_value is not None:
+            self.latest_by_value.forget(value, received_us, self)
 
     def _mark_stale(self, position: int) -> None:
         self.stale_from = position if self.stale_from is None else min(self.stale_from, position)
@@ -155,6 +208,8 @@ class _Log:
         self.refresh()
         cut = bisect_right(self.times, cutoff_us)
         if cut:
+            if self.latest_by_value is not None:
+                self.latest_by_value.drop_through(cutoff_us, self.values[:cut])
             del self.times[:cut], self.ids[:cut], self.values[:cut]
             self.prefix_sum = self.prefix_sum[cut:]
             self.prefix_present = self.prefix_present[cut:]
@@ -220,6 +275,13 @@ class OnlineFeatureEngine:
             predicates = tuple((flt.column, _predicate(flt)) for flt in source.filters)
             by_type.setdefault(source.event_type, []).append(_CompiledSource(index, source, predicates))
         self._by_type = {event_type: tuple(items) for event_type, items in by_type.items()}
+        self._distinct_sources = frozenset(
+            self._source_index[s]
+            for spec in feature_set
+            for m in spec.measures
+            if m.aggregation is Aggregation.DISTINCT_COUNT
+            for s in m.sources
+        )
         self._logs: dict[tuple[int, str], _Log] = {}
         self._seen: dict[str, tuple[int, tuple[_Log, ...]]] = {}
         self._evicted_through_us: int | None = None  # no read may see events received at or before this
@@ -280,6 +342,8 @@ class OnlineFeatureEngine:
                         "online_entities_max", bounds.online_entities_max, len(self._logs) + 1
                     )
                 found = self._logs[key] = _Log()
+                if compiled.index in self._distinct_sources:
+                    found.latest_by_value = _LatestByValue()
             log = found
             value_column = compiled.source.value_column
             value = row.get(value_column) if value_column is not None else None
@@ -415,6 +479,12 @@ class OnlineFeatureEngine:
                 return (log.prefix_sum[high] - log.prefix_sum[low]) / present if present else None
             if aggregation is Aggregation.TIME_SINCE_LAST:
                 return (as_of_us - log.times[high - 1]) / MICROSECONDS_PER_SECOND
+            if (
+                aggregation is Aggregation.DISTINCT_COUNT
+                and log.latest_by_value is not None
+                and as_of_us >= log.times[-1]
+            ):
+                return log.latest_by_value.count_after(*window_start_us(measure.window, as_of_us))
         if aggregation is Aggregation.COUNT:
             return sum(high - low for _, low, high in spans)
         if aggregation is Aggregation.SUM:
