@@ -20,7 +20,10 @@ from fengkong.services.demo import DEFAULT_SEED, DemoConfig, run_demo
 
 
 def _figure(section: dict[str, Any], key: str) -> str:
-    value = section.get(key)
+    """``key`` may be a dotted path (``first_payment_default_rate.all``); an absent figure shows as —."""
+    value: Any = section
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
     return "—" if value is None else str(value)
 
 
@@ -47,9 +50,12 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("loan_book", "outstanding_fen"),
         ("loan_book", "share_30_plus_of_balance"),
         ("loan_book", "realised_bad_rate"),
-        ("loan_book", "first_payment_default_rate"),
+        ("loan_book", "realised_bad_rate_non_fraud"),
+        ("loan_book", "first_payment_default_rate.all"),
         ("ground_truth_evaluation", "baseline_score_auc"),
         ("ground_truth_evaluation", "oracle_true_pd_auc"),
+        ("ground_truth_evaluation", "baseline_score_auc_non_fraud"),
+        ("ground_truth_evaluation", "oracle_true_pd_auc_non_fraud"),
         ("timings", "total"),
     )
     for section, key in rows:

@@ -8,7 +8,8 @@ The rule, in order:
 
 1. **fraud** — decline a party on a device shared by ``shared_device_parties_max`` or more parties, a
    party seen on more than ``devices_per_party_max`` devices, a party registered less than
-   ``new_party_days_min`` days ago with no ecosystem activity, or a young thin-file party that barely orders;
+   ``new_party_days_min`` days ago with no ecosystem activity; decline a thin-file person who barely orders
+   or delivers (nothing to score them on — and synthetic identities barely buy);
 2. **score** — a log-odds-like risk score, higher is riskier. Thick-file (a ``bureau_report`` was seen):
    from the bureau score and its delinquencies. Thin-file: from ecosystem activity over the last 30 days
    (orders and spend for consumers, completed deliveries for riders, settlements for merchants);
@@ -64,14 +65,13 @@ FEN_PER_YUAN: Final = 100
 class PolicyParameters:
     """The rule's thresholds. Amounts in fen, rates in basis points a year."""
 
-    thick_cutoff: float = 0.35
-    thin_cutoff: float = 0.25
+    thick_cutoff: float = 0.6
+    thin_cutoff: float = 0.45
     merchant_cutoff: float = 0.0
     shared_device_parties_max: int = 3
     devices_per_party_max: int = 4  # more devices than this in the party's history: device rotation
     new_party_days_min: int = 14
-    young_thin_days: int = 90  # a thin-file party younger than this must show some ordering...
-    young_thin_orders_min: int = 3  # ... at least this many orders in the last 30 days
+    thin_activity_min: int = 3  # a thin-file person needs this many orders or deliveries in 30 days
     burst_applications_min: int = 3
     hold_days: int = 7
     line_min_fen: int = 500 * FEN_PER_YUAN
@@ -263,7 +263,9 @@ class ObservedBook:
         ]
         if not slots:
             return np.zeros((len(positions), METRICS_COUNT), dtype=np.int64)
-        return np.asarray(self.ring[slots][:, positions].sum(axis=0), dtype=np.int64)
+        return np.asarray(
+            self.ring[np.ix_(np.asarray(slots, dtype=np.int64), positions)].sum(axis=0), dtype=np.int64
+        )
 
     def shared_device_parties(self, position: int) -> int:
         """The most parties seen on any one of this party's devices."""
@@ -346,8 +348,10 @@ class BaselinePolicy:
             share = (both[:, metric] + SHARE_PSEUDO_ORDERS * base) / (orders + SHARE_PSEUDO_ORDERS)
             share = np.clip(share, 1e-4, 1 - 1e-4)
             behaviour += np.clip(np.log(share / (1 - share)) - np.log(base / (1 - base)), -1.0, 1.0)
-        deliveries_growth = np.log((recent[:, DELIVERIES] + 5.0) / (earlier[:, DELIVERIES] + 5.0))
-        settlement_fall = np.log((earlier[:, SETTLED] + 10_000.0) / (recent[:, SETTLED] + 10_000.0))
+        # trends need two full 30-day windows of history, or every newcomer looks like it is growing
+        history = 1.0 if book.day >= 2 * 30 - 1 else 0.0
+        deliveries_growth = history * np.log((recent[:, DELIVERIES] + 5.0) / (earlier[:, DELIVERIES] + 5.0))
+        settlement_fall = history * np.log((earlier[:, SETTLED] + 10_000.0) / (recent[:, SETTLED] + 10_000.0))
         base_low = everyone[LOW_REVIEWS] / max(everyone[REVIEWS], 1.0)
         low_share = (both[:, LOW_REVIEWS] + SHARE_PSEUDO_ORDERS * base_low) / (
             both[:, REVIEWS] + SHARE_PSEUDO_ORDERS
@@ -398,8 +402,7 @@ class BaselinePolicy:
                 book.registered_day[position] < 0
                 or book.day - book.registered_day[position] < params.new_party_days_min
             )
-            age_days = book.day - book.registered_day[position] if book.registered_day[position] >= 0 else 0
-            young_thin = thin[row] and age_days < params.young_thin_days and product != "merchant"
+            thin_person = thin[row] and product != "merchant"
             cutoff = params.merchant_cutoff if product == "merchant" else params.thin_cutoff
             if book.shared_device_parties(position) >= params.shared_device_parties_max:
                 reason = "fraud:shared_device"
@@ -407,8 +410,8 @@ class BaselinePolicy:
                 reason = "fraud:many_devices"
             elif new_party and recent[row, [ORDERS, DELIVERIES, SETTLED_ORDERS]].sum() == 0:
                 reason = "fraud:new_and_inactive"
-            elif young_thin and recent[row, [ORDERS, DELIVERIES]].sum() < params.young_thin_orders_min:
-                reason = "fraud:young_thin_file_low_activity"
+            elif thin_person and recent[row, [ORDERS, DELIVERIES]].sum() < params.thin_activity_min:
+                reason = "thin_file_low_activity"
             elif score >= (cutoff if thin[row] else params.thick_cutoff):
                 reason = "score"
             elif self.lines.get((party, product), 0) > 0:

@@ -54,7 +54,7 @@ from fengkong.sim.response import (
 from fengkong.sim.scenario import Scenario, load_scenario, scenario_from_mapping
 
 QUICK_SCALE: Final = "tiny"
-QUICK_DAYS: Final = 120
+QUICK_DAYS: Final = 130
 #: the quick world of the default scenario: large enough for a few hundred loans, small enough for CI
 QUICK_SIZE: Final = {
     "consumers": 1_500,
@@ -65,15 +65,28 @@ QUICK_SIZE: Final = {
     "days": QUICK_DAYS,
 }
 FULL_SCALE: Final = "small"
+FULL_DAYS: Final = 365  # a year: six-month outcome windows for the first half year of bookings
 DEFAULT_SEED: Final = 7
-#: loans younger than this at the end of the run are left out of the realised bad rate and the AUCs
-#: (too young for a 30+ days-past-due outcome after their first due date; DOMAIN.md "indeterminate")
-BAD_WINDOW_DAYS_MIN: Final = 60
+#: a borrower is bad if 30+ days past due within this many days of booking; bookings whose window has not
+#: closed by the end of the run are indeterminate and left out (DOMAIN.md), as in a vintage analysis
+BAD_WINDOW_DAYS: Final = 180  # DOMAIN.md "Bad": ever 30+ within 6 months on book
+QUICK_BAD_WINDOW_DAYS: Final = 90  # shortened for the quick run
+#: days the lender watches the ecosystem before it opens for applications (features need history)
+WARM_UP_DAYS: Final = 30
+QUICK_WARM_UP_DAYS: Final = 15
 #: The response model's calibration for the demo. The scenario's risk logits put the mean consumer at about
 #: 1 % a month of going 30+ days past due; with that, the booked book's 30+ share of balance comes out near
 #: 6 % after six months, four times the prime embedded BNPL figure of CALIBRATION.md (about 1.5 %). The shift
 #: of −1.2 logit brings it back; it is reported in summary.json (simulation.response_parameters).
 DEMO_RESPONSE_PARAMETERS: Final = ResponseParameters(hazard_logit_shift=-1.2)
+ATTACK_NAMES: Final = (
+    "none",
+    "ring_member",
+    "synthetic_identity",
+    "bust_out",
+    "device_rotation",
+    "account_takeover",
+)
 STAGES: Final = ("simulate", "ingest", "decide", "respond", "scoreboard")
 DPD_BUCKETS: Final = (
     ("current", 0, 0),
@@ -92,7 +105,7 @@ class DemoConfig:
     seed: int = DEFAULT_SEED
     scenario_path: Path | None = None
     quick: bool = False
-    days: int | None = None  # None: QUICK_DAYS when quick, else the scenario's horizon
+    days: int | None = None  # None: QUICK_DAYS when quick, else FULL_DAYS
 
     def __post_init__(self) -> None:
         if self.days is not None and not 0 < self.days <= bounds.sim_days_max:
@@ -145,7 +158,7 @@ class _TruthLog:
     """Ground truth gathered during the run, for the scoreboard only."""
 
     originations: list[pa.Table] = field(default_factory=list)
-    days_past_due: list[npt.NDArray[np.int16]] = field(default_factory=list)
+    days_past_due: dict[int, npt.NDArray[np.int16]] = field(default_factory=dict)  # by day
     last: ResponseTruth | None = None
     ecosystem: dict[str, list[pa.Table]] = field(default_factory=dict)
 
@@ -213,10 +226,12 @@ def _ingest(
 
 
 def _scenario(config: DemoConfig) -> Scenario:
-    """The world to run: the scenario's small scale, or for ``quick`` its tiny one over QUICK_DAYS days
+    """The world to run: the scenario's small scale over FULL_DAYS days, or for ``quick`` its tiny one over
+    QUICK_DAYS days
     (the default scenario's tiny world is enlarged to :data:`QUICK_SIZE`)."""
     if not config.quick:
-        return load_scenario(config.scenario_path, seed=config.seed, scale=FULL_SCALE, days=config.days)
+        days = config.days if config.days is not None else FULL_DAYS
+        return load_scenario(config.scenario_path, seed=config.seed, scale=FULL_SCALE, days=days)
     days = config.days if config.days is not None else QUICK_DAYS
     if config.scenario_path is None:
         return scenario_from_mapping(
@@ -239,6 +254,8 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             shutil.rmtree(out / stale)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     scenario = _scenario(config)
+    # a short run (--days) still lends for three quarters of its days
+    warm_up = min(QUICK_WARM_UP_DAYS if config.quick else WARM_UP_DAYS, int(scenario.days) // 4)
     ecosystem = Ecosystem(scenario)
     days = int(scenario.days)
     response = BorrowerResponse(seed=config.seed, params=DEMO_RESPONSE_PARAMETERS)
@@ -265,6 +282,11 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
                 _ingest([*unsent, ecosystem_tables], staging, lake, seen, today, tally)
                 unsent = []
                 book.observe(ecosystem_tables)
+            if day < warm_up:  # the lender is not open yet: it only watches
+                _count(events_by_type, ecosystem_tables)
+                if on_progress is not None:
+                    on_progress("days simulated", day + 1, days)
+                continue
             with timings.stage("decide"):
                 decided = (
                     policy.decide(book, pending_applications)
@@ -279,9 +301,8 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
                 book.observe(answered.events)
                 policy.observe_draws(answered.events["draw"])
             pending_applications = answered.events["loan_application"]
-            for tables in (ecosystem_tables, answered.events):
-                for event_type, table in tables.items():
-                    events_by_type[event_type] += table.num_rows
+            _count(events_by_type, ecosystem_tables)
+            _count(events_by_type, answered.events)
             _keep_truth(truth_log, answered.truth, out)
             if on_progress is not None:
                 on_progress("days simulated", day + 1, days)
@@ -299,9 +320,19 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
         on_progress("scoreboard", 0, 1)
     with timings.stage("scoreboard"):
         summary = _summary(
-            config, scenario, days, first_date or date.min, tally, events_by_type, policy, book, response
+            config,
+            scenario,
+            days,
+            warm_up,
+            first_date or date.min,
+            tally,
+            events_by_type,
+            policy,
+            book,
+            response,
         )
-        truth = _scoreboard_from_truth(ecosystem.state, truth_log, policy.log.decisions, days)
+        window = QUICK_BAD_WINDOW_DAYS if config.quick else BAD_WINDOW_DAYS
+        truth = _scoreboard_from_truth(ecosystem.state, truth_log, policy.log.decisions, days, window)
         # truth-derived figures join their sections; they come only from _scoreboard_from_truth
         summary["simulation"].update(truth.pop("simulation"))
         summary["decisions"].update(truth.pop("decisions"))
@@ -318,9 +349,14 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     return DemoResult(summary=summary, summary_path=path)
 
 
+def _count(counts: Counter[str], tables: dict[str, pa.Table]) -> None:
+    for event_type, table in tables.items():
+        counts[event_type] += table.num_rows
+
+
 def _keep_truth(log: _TruthLog, truth: ResponseTruth, out: Path) -> None:
     log.last = truth
-    log.days_past_due.append(np.minimum(truth.days_past_due, 30_000).astype(np.int16))
+    log.days_past_due[truth.day] = np.minimum(truth.days_past_due, 30_000).astype(np.int16)
     if truth.originations.num_rows:
         log.originations.append(truth.originations)
     if truth.month_end:
@@ -333,6 +369,7 @@ def _summary(
     config: DemoConfig,
     scenario: Scenario,
     days: int,
+    warm_up: int,
     first_date: date,
     tally: _IngestTally,
     events_by_type: Counter[str],
@@ -363,6 +400,7 @@ def _summary(
             "quick": config.quick,
             "days": days,
             "first_business_date": first_date.isoformat(),
+            "warm_up_days": warm_up,
             "response_parameters": {
                 "hazard_logit_shift": response.params.hazard_logit_shift,
                 "beta_debt_burden": response.params.beta_debt_burden,
@@ -413,7 +451,7 @@ def _summary(
 
 
 def _scoreboard_from_truth(
-    state: LatentState, log: _TruthLog, decisions: list[DecisionRecord], days: int
+    state: LatentState, log: _TruthLog, decisions: list[DecisionRecord], days: int, window_days: int
 ) -> dict[str, Any]:
     """The figures that need ground truth: the only place the demo reads the latent state or the truth."""
     last = log.last
@@ -423,27 +461,18 @@ def _scoreboard_from_truth(
     parties_by_kind = {kinds[kind]: int((state.kind == kind).sum()) for kind in range(len(kinds))}
     position = {party: index for index, party in enumerate(state.party_id.tolist())}
     fraud_decisions = [record for record in decisions if state.fraud[position[record.party_id]]]
-    attack_names = (
-        "none",
-        "ring_member",
-        "synthetic_identity",
-        "bust_out",
-        "device_rotation",
-        "account_takeover",
-    )
     by_attack: dict[str, dict[str, int]] = {}
     for record in decisions:
         attack = int(state.attack_kind[position[record.party_id]])
         if attack == 0:
             continue
-        name = attack_names[attack] if attack < len(attack_names) else f"kind_{attack}"
+        name = ATTACK_NAMES[attack] if attack < len(ATTACK_NAMES) else f"kind_{attack}"
         entry = by_attack.setdefault(name, {"applications": 0, "approved": 0})
         entry["applications"] += 1
         entry["approved"] += int(record.approved)
     scam_decisions = [record for record in decisions if state.scam_day[position[record.party_id]] >= 0]
     originations = pa.concat_tables(log.originations) if log.originations else empty_originations()
-    loan_book = _loan_book(last, originations, log, days, state.fraud)
-    evaluation = _evaluation(originations, decisions, last, position, state.fraud, days)
+    outcomes = _outcomes(originations, log, position, state.fraud, days, window_days)
     return {
         "simulation": {
             "parties_by_kind": parties_by_kind,
@@ -459,13 +488,69 @@ def _scoreboard_from_truth(
             "scam_victim_applications": len(scam_decisions),
             "scam_victim_applications_held": sum(record.held for record in scam_decisions),
         },
-        "loan_book": loan_book,
-        "ground_truth_evaluation": evaluation,
+        "loan_book": _loan_book(last, originations, log, outcomes, state.fraud, days, window_days),
+        "ground_truth_evaluation": _evaluation(outcomes, decisions, window_days),
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    """First booking per borrower whose outcome window has closed, with its realised label."""
+
+    party_row: npt.NDArray[np.int64]
+    application_id: list[str]
+    true_pd_6m: npt.NDArray[np.float64]
+    bad: npt.NDArray[np.bool_]
+    fraud: npt.NDArray[np.bool_]
+
+
+def _outcomes(
+    originations: pa.Table,
+    log: _TruthLog,
+    position: dict[str, int],
+    fraud: npt.NDArray[np.bool_],
+    days: int,
+    window_days: int,
+) -> _Outcomes:
+    """Label each borrower's first booking: ever 30+ days past due within ``window_days`` of booking."""
+    rows, applications, pds, bads = [], [], [], []
+    seen: set[str] = set()
+    for row in originations.to_pylist():
+        party = row["party_id"]
+        if party in seen:
+            continue
+        seen.add(party)
+        booked = int(row["day"])
+        if booked + window_days > days - 1:
+            continue
+        index = position[party]
+        worst = max(int(log.days_past_due[day][index]) for day in range(booked, booked + window_days + 1))
+        rows.append(index)
+        applications.append(str(row["application_id"]))
+        pds.append(float(row["true_pd_6m"]))
+        bads.append(worst >= 30)
+    party_row = np.asarray(rows, dtype=np.int64)
+    return _Outcomes(
+        party_row=party_row,
+        application_id=applications,
+        true_pd_6m=np.asarray(pds, dtype=np.float64),
+        bad=np.asarray(bads, dtype=bool),
+        fraud=np.asarray(fraud[party_row], dtype=bool),
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
 def _loan_book(
-    last: ResponseTruth, originations: pa.Table, log: _TruthLog, days: int, fraud: npt.NDArray[np.bool_]
+    last: ResponseTruth,
+    originations: pa.Table,
+    log: _TruthLog,
+    outcomes: _Outcomes,
+    fraud: npt.NDArray[np.bool_],
+    days: int,
+    window_days: int,
 ) -> dict[str, Any]:
     balance = last.balance_fen
     dpd = last.days_past_due
@@ -476,43 +561,29 @@ def _loan_book(
             "borrowers": int((mask & (balance > 0)).sum()),
             "outstanding_fen": _money(int(balance[mask].sum())),
         }
-    total = int(balance.sum())
-    past_30 = int(balance[dpd >= 30].sum())
+    late = dpd >= 30
     by_product = {}
     for code, product in enumerate(PRODUCTS):
         product_balance = last.balance_by_product_fen[:, code]
-        product_total = int(product_balance.sum())
         by_product[product] = {
-            "outstanding_fen": _money(product_total),
-            "share_30_plus_of_balance": (
-                round(int(product_balance[dpd >= 30].sum()) / product_total, 4) if product_total else None
-            ),
-            "share_30_plus_of_balance_non_fraud": (
-                round(
-                    int(product_balance[(dpd >= 30) & ~fraud].sum()) / int(product_balance[~fraud].sum()), 4
-                )
-                if int(product_balance[~fraud].sum())
-                else None
+            "outstanding_fen": _money(int(product_balance.sum())),
+            "share_30_plus_of_balance": _share(int(product_balance[late].sum()), int(product_balance.sum())),
+            "share_30_plus_of_balance_non_fraud": _share(
+                int(product_balance[late & ~fraud].sum()), int(product_balance[~fraud].sum())
             ),
         }
-    booked = sorted(set(originations.column("party_id").to_pylist()))
-    index = {party: i for i, party in enumerate(last.party_id.tolist())}
-    first_day: dict[str, int] = {}
-    for party, day in zip(
-        originations.column("party_id").to_pylist(), originations.column("day").to_pylist(), strict=True
-    ):
-        first_day[party] = min(day, first_day.get(party, day))
-    mature = [index[party] for party in booked if days - 1 - first_day[party] >= BAD_WINDOW_DAYS_MIN]
-    mature_rows = np.asarray(mature, dtype=np.int64)
-    everyone = np.ones(len(fraud), dtype=bool)
+    honest = ~outcomes.fraud
     return {
         "source": "ground truth of the borrower-response model (fengkong's own ledger does not exist yet)",
-        "outstanding_fen": _money(total),
+        "outstanding_fen": _money(int(balance.sum())),
         "by_days_past_due": buckets,
-        "share_30_plus_of_balance": round(past_30 / total, 4) if total else None,
+        "share_30_plus_of_balance": _share(int(balance[late].sum()), int(balance.sum())),
+        "share_30_plus_of_balance_non_fraud": _share(
+            int(balance[late & ~fraud].sum()), int(balance[~fraud].sum())
+        ),
         "by_product": by_product,
         "written_off_borrowers": int(last.written_off.sum()),
-        "borrowers_booked": len(booked),
+        "borrowers_booked": len(set(originations.column("party_id").to_pylist())),
         "accounts_booked": originations.num_rows,
         "accounts_booked_by_product": dict(
             sorted(Counter(originations.column("product").to_pylist()).items())
@@ -520,39 +591,37 @@ def _loan_book(
         "booked_fen": _money(
             int(np.asarray(originations.column("amount_fen").to_numpy(), dtype=np.int64).sum())
         ),
-        "mature_borrowers": len(mature),
-        "realised_bad_rate": (round(float(last.ever_30[mature_rows].mean()), 4) if len(mature) else None),
-        "realised_bad_rate_non_fraud": (
-            round(float(last.ever_30[mature_rows][~fraud[mature_rows]].mean()), 4)
-            if (~fraud[mature_rows]).any()
-            else None
+        "bad_definition": f"ever 30+ days past due within {window_days} days of the borrower's first booking "
+        "(a shortened window: DOMAIN.md's six months needs a longer run); "
+        "bookings younger than that are left out",
+        "borrowers_with_outcome": len(outcomes.bad),
+        "realised_bad_rate": _share(int(outcomes.bad.sum()), len(outcomes.bad)),
+        "realised_bad_rate_non_fraud": _share(int(outcomes.bad[honest].sum()), int(honest.sum())),
+        "first_payment_default_rate": _first_payment_default(
+            originations, log, days, np.ones(len(fraud), bool)
         ),
-        "share_30_plus_of_balance_non_fraud": (
-            round(int(balance[(dpd >= 30) & ~fraud].sum()) / int(balance[~fraud].sum()), 4)
-            if int(balance[~fraud].sum())
-            else None
-        ),
-        "bad_definition": f"ever 30+ days past due by the end of the run, borrowers booked at least "
-        f"{BAD_WINDOW_DAYS_MIN} days before the end",
-        "first_payment_default_rate": _first_payment_default(originations, log, days, everyone),
         "first_payment_default_rate_non_fraud": _first_payment_default(originations, log, days, ~fraud),
     }
 
 
 def _first_payment_default(
     originations: pa.Table, log: _TruthLog, days: int, rows: npt.NDArray[np.bool_]
-) -> float | None:
-    """Share of accounts (of borrowers where ``rows`` is True) whose first due date — the 8th after the
-    first statement — went 30+ days past due. Accounts whose first due date is not 30 days old are left out.
-    """
+) -> dict[str, float | None]:
+    """Share of accounts (of borrowers where ``rows`` is True), overall and by product, whose first due
+    date — the 8th after the first statement — went 30+ days past due. Accounts whose first due date is not
+    30 days old by the end are left out."""
     last = log.last
     if last is None or not originations.num_rows:
-        return None
+        return {}
     index = {party: i for i, party in enumerate(last.party_id.tolist())}
     start = last.business_date - timedelta(days=days - 1)
-    defaults = measured = 0
-    for party, day in zip(
-        originations.column("party_id").to_pylist(), originations.column("day").to_pylist(), strict=True
+    defaults: Counter[str] = Counter()
+    measured: Counter[str] = Counter()
+    for party, day, product in zip(
+        originations.column("party_id").to_pylist(),
+        originations.column("day").to_pylist(),
+        originations.column("product").to_pylist(),
+        strict=True,
     ):
         if not rows[index[party]]:
             continue
@@ -563,49 +632,34 @@ def _first_payment_default(
         judged = (statement.replace(day=DUE_DAY) - start).days + 30
         if judged >= days:
             continue
-        measured += 1
-        defaults += int(log.days_past_due[judged][index[party]] == 30)
-    return round(defaults / measured, 4) if measured else None
+        missed = int(log.days_past_due[judged][index[party]] == 30)
+        for key in ("all", product):
+            measured[key] += 1
+            defaults[key] += missed
+    return {key: _share(defaults[key], measured[key]) for key in sorted(measured)}
 
 
-def _evaluation(
-    originations: pa.Table,
-    decisions: list[DecisionRecord],
-    last: ResponseTruth,
-    position: dict[str, int],
-    fraud: npt.NDArray[np.bool_],
-    days: int,
-) -> dict[str, Any]:
-    """AUC of the baseline score and of the true PD against the realised bad flag, on mature bookings."""
+def _evaluation(outcomes: _Outcomes, decisions: list[DecisionRecord], window_days: int) -> dict[str, Any]:
+    """AUC of the baseline score and of the true PD at booking against the realised bad flag."""
     score_of = {record.application_id: record.score for record in decisions}
-    scores, oracle, labels, is_fraud = [], [], [], []
-    seen: set[str] = set()
-    for row in originations.to_pylist():
-        party = row["party_id"]
-        if party in seen or row["application_id"] not in score_of:
-            continue
-        seen.add(party)
-        if days - 1 - row["day"] < BAD_WINDOW_DAYS_MIN:
-            continue
-        scores.append(score_of[row["application_id"]])
-        oracle.append(row["true_pd_6m"])
-        labels.append(bool(last.ever_30[position[party]]))
-        is_fraud.append(bool(fraud[position[party]]))
-    honest = ~np.asarray(is_fraud, dtype=bool)
-    score_array, oracle_array, label_array = (np.asarray(values) for values in (scores, oracle, labels))
+    scored = np.asarray([application in score_of for application in outcomes.application_id], dtype=bool)
+    scores = np.asarray(
+        [score_of.get(application, np.nan) for application in outcomes.application_id], dtype=np.float64
+    )
+    honest = ~outcomes.fraud
     figures: dict[str, Any] = {
-        "population": "first booking per borrower, at least "
-        f"{BAD_WINDOW_DAYS_MIN} days before the end; label: ever 30+ days past due by the end",
-        "borrowers": len(labels),
-        "bads": int(sum(labels)),
-        "bads_fraud": int(np.sum(label_array[~honest])) if len(labels) else 0,
+        "population": f"first booking per borrower with a closed {window_days}-day window; "
+        f"label: ever 30+ days past due within {window_days} days of booking",
+        "borrowers": int(scored.sum()),
+        "bads": int(outcomes.bad[scored].sum()),
+        "bads_fraud": int(outcomes.bad[scored & outcomes.fraud].sum()),
     }
     for name, values, rows in (
-        ("baseline_score_auc", score_array, np.ones(len(labels), dtype=bool)),
-        ("oracle_true_pd_auc", oracle_array, np.ones(len(labels), dtype=bool)),
-        ("baseline_score_auc_non_fraud", score_array, honest),
-        ("oracle_true_pd_auc_non_fraud", oracle_array, honest),
+        ("baseline_score_auc", scores, scored),
+        ("oracle_true_pd_auc", outcomes.true_pd_6m, scored),
+        ("baseline_score_auc_non_fraud", scores, scored & honest),
+        ("oracle_true_pd_auc_non_fraud", outcomes.true_pd_6m, scored & honest),
     ):
-        auc = _auc(values[rows], label_array[rows]) if len(labels) else None
+        auc = _auc(values[rows], outcomes.bad[rows])
         figures[name] = round(auc, 4) if auc is not None else None
     return figures
