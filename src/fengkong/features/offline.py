@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,8 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fengkong import bounds
-from fengkong.clock import business_date
+from fengkong.clock import business_date, require_utc
 from fengkong.domain.events import EVENT_TYPES, column_layout
+from fengkong.domain.features import FeatureVector
 from fengkong.errors import BoundExceededError, InputError
 from fengkong.features.spec import (
     Aggregation,
@@ -403,3 +404,38 @@ def backfill_sql(
     specs = feature_set.for_entity(chosen, names)
     event_types = {s.event_type for spec in specs for s in _sources(spec)}
     return _Plan(specs, {t: f"src_{t}" for t in event_types if t in EVENT_TYPES}, deduplicate).sql()
+
+
+class OfflineFeatureReader:
+    """A ``FeatureReader`` over the lake (or in-memory tables): one point-in-time backfill row per read.
+    Slow by design — for audits and for recomputing logged decisions, never on a decision's path."""
+
+    def __init__(
+        self,
+        feature_set: FeatureSet,
+        *,
+        lake_dir: Path | str | None = None,
+        tables: Mapping[str, pa.Table] | None = None,
+    ) -> None:
+        if (lake_dir is None) == (tables is None):
+            raise InputError("give exactly one of lake_dir and tables", field="lake_dir")
+        self.feature_set = feature_set
+        self._lake_dir = lake_dir
+        self._tables = tables
+
+    def read(
+        self, entity_type: str, entity_id: str, as_of: datetime, names: Sequence[str] | None = None
+    ) -> FeatureVector:
+        keys = pa.table(
+            {
+                KEY_ENTITY: pa.array([entity_id], type=pa.string()),
+                KEY_AS_OF: pa.array([require_utc(as_of, "as_of")], type=_TIMESTAMP),
+            }
+        )
+        row = backfill(
+            self.feature_set, entity_type, keys, lake_dir=self._lake_dir, tables=self._tables, names=names
+        ).to_pylist()[0]
+        values = {name: value for name, value in row.items() if name not in (KEY_ENTITY, KEY_AS_OF)}
+        return FeatureVector(
+            parse_entity(entity_type).value, entity_id, as_of, values, self.feature_set.version
+        )

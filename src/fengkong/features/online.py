@@ -4,11 +4,12 @@ State. For every *source* of the feature set (an event type, the column holding 
 and the filters — :class:`fengkong.features.spec.Source`) and every entity ID, the engine keeps a log of the
 events that passed the source's filters: receipt times (µs), event IDs and values, sorted by
 ``(received_at, event_id)``, with running prefix sums of the value and of its non-null count. A read finds a
-window's two edges by binary search, so count, sum and mean cost O(log n); min, max, distinct count and last
-scan the window's slice. This is **exact per-event state, not tiles**: every event inside the longest window
-of its source is kept, which is what makes parity with the offline engine exact at every window edge. The
-tile design (an exact head plus a tiled tail, ``docs/features.md``) is the plan for long windows on Redis,
-where memory per entity matters; it is not built yet.
+window's two edges by binary search, so count, sum and mean cost O(log n); min, max and last scan the
+window's slice; distinct counts read at the present use an index of each value's latest receipt. This is
+**exact per-event state, not tiles**: every event inside the longest window of its source is kept, which is
+what makes parity with the offline engine exact at every window edge. The tile design (an exact head
+plus a tiled tail, ``docs/features.md``) is the plan for long windows on Redis, where memory per entity
+matters; it is not built yet.
 
 Idempotence. An event ID counts once. When two copies of one event arrive with different ``received_at``,
 the earliest counts, whatever order they arrive in (the later-arriving earlier copy replaces the other).

@@ -9,14 +9,19 @@ Agreement: counts, sums, distinct counts, min, max and last values must be equal
 growth and seconds-since-last are floating point and may differ in the last bits because DuckDB divides
 doubles where Python divides integers exactly; they must agree within :data:`RELATIVE_TOLERANCE`
 (relative, or absolute below 1). None must meet None.
+
+Parity (a) uses the same rule on the reads decisions actually made: :class:`RecordingReader` logs them and
+:func:`check_logged_reads` recomputes each offline at its logged key and time.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -26,11 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fengkong import bounds
-from fengkong.domain.features import FeatureValue
+from fengkong.domain.features import FeatureReader, FeatureValue, FeatureVector
 from fengkong.errors import BoundExceededError
 from fengkong.features.offline import KEY_AS_OF, KEY_ENTITY, backfill
 from fengkong.features.online import OnlineFeatureEngine
-from fengkong.features.spec import Aggregation, Entity, FeatureSet, WindowKind
+from fengkong.features.spec import Aggregation, Entity, FeatureSet, WindowKind, parse_entity
 from fengkong.features.windows import MICROSECONDS_PER_SECOND, calendar_starts_us, to_microseconds
 
 RELATIVE_TOLERANCE: Final = 1e-9
@@ -214,4 +219,83 @@ def run_parity(
         else:
             offline = backfill(feature_set, entity, keys, tables=tables)
         results.extend(compare(feature_set, engine, entity, keys, offline))
+    return results
+
+
+# -- parity (a): reads that decisions made, recomputed offline at the logged keys and times ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRead:
+    """One feature read a decision made: who, as of when, and the values it got."""
+
+    entity: Entity
+    entity_id: str
+    as_of_us: int
+    values: Mapping[str, FeatureValue]
+
+
+class RecordingReader:
+    """A ``FeatureReader`` that passes reads to ``reader`` and remembers each one (bounded by
+    ``bounds.parity_keys_max``; the oldest are dropped beyond it)."""
+
+    def __init__(self, reader: FeatureReader) -> None:
+        self._reader = reader
+        self._reads: deque[LoggedRead] = deque(maxlen=bounds.parity_keys_max)
+
+    def read(
+        self, entity_type: str, entity_id: str, as_of: datetime, names: Sequence[str] | None = None
+    ) -> FeatureVector:
+        vector = self._reader.read(entity_type, entity_id, as_of, names)
+        self._reads.append(
+            LoggedRead(parse_entity(entity_type), entity_id, to_microseconds(as_of), dict(vector.values))
+        )
+        return vector
+
+    @property
+    def reads(self) -> tuple[LoggedRead, ...]:
+        return tuple(self._reads)
+
+
+def check_logged_reads(
+    feature_set: FeatureSet,
+    reads: Sequence[LoggedRead],
+    *,
+    lake_dir: Path | None = None,
+    tables: Mapping[str, pa.Table] | None = None,
+) -> list[FeatureParity]:
+    """Recompute every logged read offline at its key and time and compare, feature by feature, under the
+    same agreement rule as the random streams."""
+    if len(reads) > bounds.parity_keys_max:
+        raise BoundExceededError("parity_keys_max", bounds.parity_keys_max, len(reads))
+    results: list[FeatureParity] = []
+    for entity in feature_set.entities:
+        logged = [read for read in reads if read.entity is entity]
+        if not logged:
+            continue
+        names = [s.name for s in feature_set.for_entity(entity) if any(s.name in r.values for r in logged)]
+        keys = pa.table(
+            {
+                KEY_ENTITY: pa.array([r.entity_id for r in logged], type=pa.string()),
+                KEY_AS_OF: pa.array([r.as_of_us for r in logged], type=pa.int64()).cast(_TIMESTAMP),
+            }
+        )
+        offline = backfill(feature_set, entity, keys, lake_dir=lake_dir, tables=tables, names=names)
+        for name in names:
+            exact = feature_set.get(name).aggregation in EXACT_AGGREGATIONS
+            recomputed = offline.column(name).to_pylist()
+            compared = mismatches = 0
+            worst = 0.0
+            first: Mismatch | None = None
+            for read, offline_value in zip(logged, recomputed, strict=True):
+                if name not in read.values:
+                    continue
+                compared += 1
+                agrees, difference = values_agree(read.values[name], offline_value, exact)
+                worst = max(worst, difference)
+                if not agrees:
+                    mismatches += 1
+                    if first is None:
+                        first = Mismatch(read.entity_id, read.as_of_us, read.values[name], offline_value)
+            results.append(FeatureParity(name, entity, exact, compared, mismatches, worst, first))
     return results
