@@ -73,12 +73,17 @@ def parity(
     ] = None,
     keys: Annotated[int, typer.Option("--keys", help="Window-edge keys compared per entity.")] = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the arrival shuffle and key sample.")] = 1,
+    slice_hours: Annotated[
+        int, typer.Option("--slice-hours", help="Events are shuffled within slices of this many hours.")
+    ] = 24,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.TABLE,
 ) -> None:
     """Replay a lake through the online engine (shuffled, with its retries) and backfill it offline at
     window-edge keys; print per-feature agreement. Exit 1 when any feature disagrees."""
     try:
-        report = parity_on_lake(lake, entities=entity, keys_per_entity=keys, shuffle_seed=seed, seed=seed)
+        report = parity_on_lake(
+            lake, entities=entity, keys_per_entity=keys, shuffle_seed=seed, seed=seed, slice_hours=slice_hours
+        )
     except FengkongError as error:
         raise _fail(error) from error
     if output is OutputFormat.JSON:

@@ -304,6 +304,13 @@ class OnlineFeatureEngine:
 
     # -- updates ---------------------------------------------------------------------------------------
 
+    def columns(self, event_type: str) -> tuple[str, ...]:
+        """The columns of ``event_type`` rows this engine reads (the rest of a row may be left out)."""
+        names = ["event_id", "received_at"]
+        for compiled in self._by_type.get(event_type, ()):
+            names.extend(compiled.source.columns)
+        return tuple(dict.fromkeys(names))
+
     def apply(self, event: Event) -> bool:
         """Apply one validated event; False when it is a duplicate that changes nothing."""
         return self.apply_row(event.event_type, event_row(event))

@@ -146,16 +146,45 @@ def edge_keys(
 
 
 def feed_online(
-    engine: OnlineFeatureEngine, tables: Mapping[str, pa.Table], *, shuffle_seed: int | None = None
+    engine: OnlineFeatureEngine,
+    tables: Mapping[str, pa.Table],
+    *,
+    shuffle_seed: int | None = None,
+    slice_seconds: int | None = None,
 ) -> int:
     """Apply every row of ``tables`` to ``engine``: in receipt order, or shuffled when a seed is given
-    (out-of-order arrival). Returns how many rows changed state (duplicates do not)."""
-    rows = [(event_type, row) for event_type, table in tables.items() for row in table.to_pylist()]
-    if shuffle_seed is None:
-        rows.sort(key=lambda item: (item[1]["received_at"], item[1]["event_id"]))
-    else:
-        random.Random(shuffle_seed).shuffle(rows)
-    return sum(engine.apply_row(event_type, row) for event_type, row in rows)
+    (out-of-order arrival). With ``slice_seconds`` the stream is fed one slice of receipt time at a time
+    (shuffled within each slice), so memory holds one slice of Python rows, not the whole stream. Returns
+    how many rows changed state (duplicates do not)."""
+    prepared: list[tuple[str, pa.Table, npt.NDArray[np.int64]]] = []
+    for event_type, table in tables.items():
+        if table.num_rows == 0:
+            continue
+        columns = [c for c in engine.columns(event_type) if c in table.column_names]
+        ordered = table.select(columns).sort_by([("received_at", "ascending"), ("event_id", "ascending")])
+        received = np.asarray(
+            ordered.column("received_at").cast(_TIMESTAMP).cast(pa.int64()).fill_null(0).to_numpy(),
+            dtype=np.int64,
+        )
+        prepared.append((event_type, ordered, received))
+    if not prepared:
+        return 0
+    first = min(int(received[0]) for _, _, received in prepared)
+    last = max(int(received[-1]) for _, _, received in prepared)
+    step = (last - first + 1) if slice_seconds is None else slice_seconds * MICROSECONDS_PER_SECOND
+    shuffler = random.Random(shuffle_seed)
+    changed = 0
+    for low in range(first, last + 1, step):
+        rows: list[tuple[str, dict[str, object]]] = []
+        for event_type, ordered, received in prepared:
+            start, stop = np.searchsorted(received, [low, low + step], side="left")
+            rows.extend((event_type, row) for row in ordered.slice(int(start), int(stop - start)).to_pylist())
+        if shuffle_seed is None:
+            rows.sort(key=lambda item: (item[1]["received_at"], item[1]["event_id"]))
+        else:
+            shuffler.shuffle(rows)
+        changed += sum(engine.apply_row(event_type, row) for event_type, row in rows)
+    return changed
 
 
 def compare(
@@ -205,12 +234,16 @@ def run_parity(
     shuffle_seed: int | None = None,
     lake_dir: Path | None = None,
     seed: int = 0,
+    slice_seconds: int | None = None,
 ) -> list[FeatureParity]:
     """Feed ``tables`` to a fresh online engine, backfill the same events offline (from ``lake_dir`` when
-    given, else from ``tables``) at edge keys, and compare every feature of every entity."""
-    engine = OnlineFeatureEngine(feature_set)
-    feed_online(engine, tables, shuffle_seed=shuffle_seed)
+    given, else from ``tables``) at edge keys, and compare every feature of every entity. ``slice_seconds``
+    bounds how far arrival order is shuffled (see :func:`feed_online`)."""
     chosen: Sequence[Entity] = tuple(entities) if entities is not None else feature_set.entities
+    if set(chosen) != set(feature_set.entities):  # hold only the state the chosen entities need
+        feature_set = FeatureSet(tuple(s for s in feature_set if s.entity in chosen))
+    engine = OnlineFeatureEngine(feature_set)
+    feed_online(engine, tables, shuffle_seed=shuffle_seed, slice_seconds=slice_seconds)
     results: list[FeatureParity] = []
     for entity in chosen:
         keys = edge_keys(feature_set, entity, tables, keys_max=keys_per_entity, seed=seed)

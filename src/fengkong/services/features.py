@@ -64,15 +64,31 @@ def feature_catalogue(
     ]
 
 
-def read_lake_events(lake_dir: Path, event_types: Sequence[str]) -> dict[str, pa.Table]:
-    """Every event of ``event_types`` in the lake, as tables in the lake layout."""
+def read_lake_events(
+    lake_dir: Path, event_types: Sequence[str], feature_set: FeatureSet | None = None
+) -> dict[str, pa.Table]:
+    """Every event of ``event_types`` in the lake, as tables in the lake layout (only the columns
+    ``feature_set`` reads, when given)."""
     if not Path(lake_dir).is_dir():
         raise InputError(f"no lake folder at {lake_dir}", field="lake")
     tables: dict[str, pa.Table] = {}
     total = 0
     for event_type in event_types:
         schema = lake_schema(event_type)
-        parts = [pq.read_table(path, schema=schema) for path in lake_files(Path(lake_dir), event_type)]
+        if feature_set is not None:
+            wanted = {"event_id", "event_type", "received_at"} | {
+                column
+                for spec in feature_set
+                for m in spec.measures
+                for s in m.sources
+                if s.event_type == event_type
+                for column in s.columns
+            }
+            schema = pa.schema([f for f in schema if f.name in wanted])
+        parts = [
+            pq.read_table(path, schema=schema, columns=schema.names)
+            for path in lake_files(Path(lake_dir), event_type)
+        ]
         table = pa.concat_tables(parts) if parts else schema.empty_table()
         total += table.num_rows
         if total > bounds.parity_events_max:
@@ -131,17 +147,23 @@ def parity_on_lake(
     keys_per_entity: int = 2_000,
     shuffle_seed: int | None = 1,
     seed: int = 0,
+    slice_hours: int = 24,
     feature_set: FeatureSet = STANDARD_FEATURES,
 ) -> ParityReport:
-    """Parity (b) on a lake: its events fed to the online engine (shuffled, so out of order, when a seed is
-    given) and backfilled offline from the lake files at window-edge keys drawn from the events."""
+    """Parity (b) on a lake: its events fed to the online engine (shuffled within slices of
+    ``slice_hours`` of receipt time, so out of order, when a seed is given) and backfilled offline from the
+    lake files at window-edge keys drawn from the events."""
     if not 1 <= keys_per_entity <= bounds.parity_keys_max:
         raise InputError(f"keys per entity must be 1 to {bounds.parity_keys_max}", field="keys_per_entity")
     chosen: tuple[Entity, ...] = (
         feature_set.entities if entities is None else tuple(parse_entity(e) for e in entities)
     )
+    if not 1 <= slice_hours <= bounds.feature_window_days_max * 24:
+        raise InputError("slice hours must be at least 1", field="slice_hours")
+    if set(chosen) != set(feature_set.entities):
+        feature_set = FeatureSet(tuple(s for s in feature_set if s.entity in chosen))
     event_types = sorted({t for spec in feature_set for t in spec.event_types})
-    tables = read_lake_events(lake_dir, event_types)
+    tables = read_lake_events(lake_dir, event_types, feature_set)
     results = run_parity(
         feature_set,
         tables,
@@ -150,6 +172,7 @@ def parity_on_lake(
         shuffle_seed=shuffle_seed,
         lake_dir=lake_dir,
         seed=seed,
+        slice_seconds=slice_hours * 3_600,
     )
     return ParityReport(
         lake_dir,
