@@ -230,7 +230,13 @@ class LedgerRepository:
             new_ids.update(self._insert_headers(connection, batch[start : start + chunk_size], created_at))
         duplicates = [posting for posting in batch if posting.posting_id not in new_ids]
         for posting in duplicates:
-            if self.get(connection, posting.posting_id) != posting:
+            try:
+                stored = self.get(connection, posting.posting_id)
+            except NotFoundError:  # the insert met another unique key: a second reversal of one posting
+                raise ConflictError(
+                    f"posting {posting.posting_id!r} reverses {posting.reverses!r}, which is already reversed"
+                ) from None
+            if stored != posting:
                 raise IdempotencyConflictError(
                     f"posting {posting.posting_id!r} was posted before with different content"
                 )
@@ -273,7 +279,9 @@ class LedgerRepository:
             result = connection.exec_driver_sql(
                 f"INSERT INTO ledger_transfers ({HEADER_COLUMNS}) "
                 f"SELECT {HEADER_COLUMNS} FROM ledger_transfers_stage ORDER BY transfer_id "
-                "ON CONFLICT (transfer_id) DO NOTHING RETURNING transfer_id"
+                # no conflict target: every unique index is an arbiter, so a concurrent insert of the same
+                # transfer never trips (transfer_id, line_count) or (reverses) before the primary key
+                "ON CONFLICT DO NOTHING RETURNING transfer_id"
             )
             return {str(value) for value in result.scalars()}
         if connection.dialect.name != "sqlite":
@@ -285,6 +293,13 @@ class LedgerRepository:
         fresh = [posting for posting in postings if posting.posting_id not in stored]
         if not fresh:
             return set()
+        reversed_ids = [posting.reverses for posting in fresh if posting.reverses is not None]
+        if reversed_ids:
+            already = connection.execute(
+                sa.select(table.c.reverses).where(table.c.reverses.in_(reversed_ids)).limit(1)
+            ).scalar_one_or_none()
+            if already is not None:
+                raise ConflictError(f"posting {already!r} is already reversed")
         to_date = _bind(table.c.business_date, connection)
         stamp = _bind(table.c.created_at, connection)(created_at)
         connection.exec_driver_sql(

@@ -237,7 +237,7 @@ class LedgerContract:
         with pytest.raises(NotFoundError), engine.begin() as connection:
             ledger_service.reverse(connection, repository, "nothing", "rev-4", date(2026, 3, 2))
 
-    def test_the_database_allows_one_reversal_per_posting(
+    def test_a_posting_is_reversed_at_most_once(
         self, engine: sa.Engine, repository: LedgerRepository
     ) -> None:
         original = disbursement("d-1", "LN-1", 500)
@@ -255,8 +255,18 @@ class LedgerContract:
         ]
         with engine.begin() as connection:
             repository.post_batch(connection, twice[:1])
-        with pytest.raises(DBAPIError), engine.begin() as connection:
+        with pytest.raises(ConflictError), engine.begin() as connection:
             repository.post_batch(connection, twice[1:])
+        # and the database refuses it by itself (unique reverses)
+        with pytest.raises(DBAPIError), engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ledger_transfers (transfer_id, business_date, description, reverses, "
+                    "line_count, created_at) "
+                    "VALUES ('rev-3', '2026-03-01', 'raw', 'd-1', 2, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert self.stored_ids(engine) == {"d-1", "rev-1"}
 
     # -- balances and the trial balance --------------------------------------------------------------------
     def test_balances_and_trial_balance(self, engine: sa.Engine, repository: LedgerRepository) -> None:
