@@ -24,6 +24,11 @@ Methods (:class:`~fengkong.domain.RepaymentMethod`):
 * ``flat``: interest on the original principal for the whole term, ``principal × rate × term fraction``,
   spread evenly over the periods that pay interest; principal in equal parts.
 
+No negative amortisation: a period whose interest exceeds the equal installment (possible under an actual
+day count when the installment is almost all interest — long terms at high rates, or rolled-forward interest
+after an interest grace) pays its interest in full and no principal, so such a loan repays sooner than the
+annuity would and its last installments can be zero.
+
 The last installment absorbs whatever rounding left: its principal is the balance still outstanding (and, for
 flat loans, its interest is what remains of the term's interest).
 
