@@ -90,7 +90,7 @@ class ResponseParameters:
     #: daily cure probability of a technical miss (cured by 29 days at the latest); 0.10 makes about half of
     #: the 1–30 bucket at a month end roll to 31–60 a month later.
     technical_cure_daily: float = 0.10
-    #: daily cure probability in collections of a distressed borrower 30 or more days past due.
+    #: daily cure probability in collections of a distressed borrower more than 30 days past due.
     distressed_cure_daily: float = 0.01
     default_days_past_due: int = 90
     write_off_days_past_due: int = 180
@@ -747,12 +747,13 @@ class BorrowerResponse:
         overdue = self.overdue_since_day != _NOT_OVERDUE
         dpd = self.days_past_due(day)
         technical = overdue & ~self.distressed & (self.technical_cure_day <= day)
-        # fraudsters never repay: distressed from their first due date, never collected
+        # fraudsters never repay: distressed from their first due date, never collected. Collections cure
+        # from day 31 on, after the day at 30 days past due has been recorded (ever 30+).
         collected = (
             overdue
             & self.distressed
             & ~self._fraud_today
-            & (dpd >= 30)
+            & (dpd > 30)
             & (u_cure < params.distressed_cure_daily)
         )
         self._repay(self.overdue_fen, technical, "manual", events)

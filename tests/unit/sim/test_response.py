@@ -247,6 +247,11 @@ def test_roll_and_cure_rates_near_calibration() -> None:
         first_dpd[starting] = result.truth.day
         reached = (dpd >= 30) & (first_dpd >= 0) & (result.truth.day - first_dpd == 29)
         outcome |= reached
+    # the ever-30 flag records every borrower who was ever 30+ days past due, even one cured the next day
+    ever = np.zeros(size, dtype=bool)
+    for result in results:
+        ever |= result.truth.days_past_due >= 30
+        assert not (ever & ~result.truth.ever_30).any()
     matured = (first_dpd >= 0) & (first_dpd <= 230 - 31)
     cure_rate = 1.0 - outcome[matured].mean()
     assert matured.sum() > 500
