@@ -44,7 +44,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("decisions", "thin_file_approval_rate"),
         ("decisions", "fraud_applications_approved"),
         ("decisions", "fraud_applications_declined"),
-        ("credit_lines", "lines_booked"),
+        ("credit_lines", "lines_granted"),
         ("credit_lines", "lines_raised"),
         ("credit_lines", "lines_cut"),
         ("loan_book", "outstanding_fen"),

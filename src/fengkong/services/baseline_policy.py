@@ -65,13 +65,13 @@ FEN_PER_YUAN: Final = 100
 class PolicyParameters:
     """The rule's thresholds. Amounts in fen, rates in basis points a year."""
 
-    thick_cutoff: float = 0.6
-    thin_cutoff: float = 0.45
+    thick_cutoff: float = 1.0
+    thin_cutoff: float = 0.6
     merchant_cutoff: float = 0.0
     shared_device_parties_max: int = 3
     devices_per_party_max: int = 4  # more devices than this in the party's history: device rotation
     new_party_days_min: int = 14
-    thin_activity_min: int = 3  # a thin-file person needs this many orders or deliveries in 30 days
+    thin_activity_min: int = 2  # a thin-file person needs this many orders or deliveries in 30 days
     burst_applications_min: int = 3
     hold_days: int = 7
     line_min_fen: int = 500 * FEN_PER_YUAN
@@ -302,9 +302,11 @@ class DecisionRecord:
 
 @dataclass(slots=True)
 class PolicyLog:
+    """What the policy did. A line is *granted* when the borrower takes it up (its first draw is seen)."""
+
     decisions: list[DecisionRecord] = field(default_factory=list)
     lines_offered: int = 0
-    lines_booked: int = 0
+    lines_granted: int = 0
     lines_raised: int = 0
     lines_cut: int = 0
     holds: int = 0
@@ -488,7 +490,7 @@ class BaselinePolicy:
             if key not in self.lines and key in self.offered:
                 self.lines[key] = self.offered[key]
                 if product in ("bnpl", "revolving"):
-                    self.log.lines_booked += 1
+                    self.log.lines_granted += 1
 
     def review(self, book: ObservedBook, today: date) -> LenderActions:
         """Monthly line review: cut past-due borrowers' lines to 0; raise growing riders' BNPL lines."""

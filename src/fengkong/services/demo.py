@@ -433,8 +433,9 @@ def _summary(
             ),
         },
         "credit_lines": {
+            "scope": "BNPL and revolving lines; granted = offered and taken up (first draw seen)",
             "lines_offered": policy.log.lines_offered,
-            "lines_booked": policy.log.lines_booked,
+            "lines_granted": policy.log.lines_granted,
             "lines_raised": policy.log.lines_raised,
             "lines_cut": policy.log.lines_cut,
             "holds_placed": policy.log.holds,

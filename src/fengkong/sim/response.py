@@ -114,7 +114,7 @@ class ResponseParameters:
         (0.0, 0.0, 0.0, 0.0010),
     )
     #: need: odds of applying rise with latent risk by exp(need_risk_slope · (risk_logit − median)).
-    need_risk_slope: float = 0.25
+    need_risk_slope: float = 0.15
     #: need: an income fallen by more than ``income_shock_drop`` over 30 days multiplies applications.
     income_shock_drop: float = 0.20
     income_shock_multiplier: float = 3.0
