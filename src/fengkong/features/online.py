@@ -28,6 +28,7 @@ configured for more than one replica, since each replica would see only part of 
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,11 +134,11 @@ class _LatestByValue:
 class _Log:
     """The events of one source for one entity, sorted by (received_at µs, event_id)."""
 
-    times: list[int] = field(default_factory=list)
+    times: array[int] = field(default_factory=lambda: array("q"))  # 8 bytes each, not a Python int
     ids: list[str] = field(default_factory=list)
     values: list[Value] = field(default_factory=list)
     prefix_sum: list[int] = field(default_factory=lambda: [0])  # of integer values (None counts 0)
-    prefix_present: list[int] = field(default_factory=lambda: [0])  # of non-null values
+    prefix_present: array[int] = field(default_factory=lambda: array("q", [0]))  # of non-null values
     # Prefix entries after index ``stale_from`` are out of date after an insertion or removal in the middle;
     # they are rebuilt once, on the next read, so a burst of out-of-order arrivals costs one pass.
     stale_from: int | None = None
@@ -284,7 +285,7 @@ class OnlineFeatureEngine:
             for s in m.sources
         )
         self._logs: dict[tuple[int, str], _Log] = {}
-        self._seen: dict[str, tuple[int, tuple[_Log, ...]]] = {}
+        self._seen: dict[str, int] = {}  # event ID -> earliest receipt (µs)
         self._evicted_through_us: int | None = None  # no read may see events received at or before this
         self._evicted_at_us: int | None = None  # reads before this instant are refused
         self._horizon_us = {
@@ -326,16 +327,11 @@ class OnlineFeatureEngine:
         if not isinstance(received_at, datetime):
             raise InputError("every event has a received_at timestamp", field="received_at")
         received_us = to_microseconds(received_at, "received_at")
-        earlier = self._seen.get(event_id)
-        if earlier is not None:
-            if earlier[0] <= received_us:
-                return False
-            for log in earlier[1]:  # an earlier copy arrived late: it replaces the one counted
-                log.remove(earlier[0], event_id)
-        if self._evicted_through_us is not None and received_us <= self._evicted_through_us:
-            self._seen[event_id] = (received_us, ())
-            return False  # too old for any window a permitted read can see
-        touched: list[_Log] = []
+        earlier_us = self._seen.get(event_id)
+        if earlier_us is not None and earlier_us <= received_us:
+            return False
+        self._seen[event_id] = received_us
+        too_old = self._evicted_through_us is not None and received_us <= self._evicted_through_us
         for compiled in self._by_type.get(event_type, ()):
             entity_id = row.get(compiled.source.entity_column)
             if entity_id is None:
@@ -344,6 +340,12 @@ class OnlineFeatureEngine:
                 continue
             key = (compiled.index, str(entity_id))
             found = self._logs.get(key)
+            if earlier_us is not None and found is not None:
+                # An earlier copy arrived late: it replaces the one counted. Copies of one event carry the
+                # same content, so this copy names the logs the first one went to.
+                found.remove(earlier_us, event_id)
+            if too_old:
+                continue  # too old for any window a permitted read can see
             if found is None:
                 if len(self._logs) >= bounds.online_entities_max:
                     raise BoundExceededError(
@@ -352,13 +354,10 @@ class OnlineFeatureEngine:
                 found = self._logs[key] = _Log()
                 if compiled.index in self._distinct_sources:
                     found.latest_by_value = _LatestByValue()
-            log = found
             value_column = compiled.source.value_column
             value = row.get(value_column) if value_column is not None else None
-            log.insert(received_us, event_id, value if isinstance(value, int | str | bool) else None)
-            touched.append(log)
-        self._seen[event_id] = (received_us, tuple(touched))
-        return True
+            found.insert(received_us, event_id, value if isinstance(value, int | str | bool) else None)
+        return not too_old
 
     def evict(self, now: datetime) -> int:
         """Drop events older than any window of a read at or after ``now`` can reach, and event IDs older
@@ -372,7 +371,7 @@ class OnlineFeatureEngine:
             log.drop_through(now_us - self._horizon_us[index])
             dropped += before - len(log.times)
         self._logs = {key: log for key, log in self._logs.items() if log.times}
-        self._seen = {k: v for k, v in self._seen.items() if v[0] > now_us - _RETENTION_US}
+        self._seen = {k: v for k, v in self._seen.items() if v > now_us - _RETENTION_US}
         cutoff = now_us - horizon
         if self._evicted_through_us is None or cutoff > self._evicted_through_us:
             self._evicted_through_us = cutoff
