@@ -54,12 +54,12 @@ from fengkong.sim.response import (
 from fengkong.sim.scenario import Scenario, load_scenario, scenario_from_mapping
 
 QUICK_SCALE: Final = "tiny"
-QUICK_DAYS: Final = 130
+QUICK_DAYS: Final = 150
 #: the quick world of the default scenario: large enough for a few hundred loans, small enough for CI
 QUICK_SIZE: Final = {
-    "consumers": 1_500,
-    "riders": 150,
-    "merchants": 100,
+    "consumers": 4_000,
+    "riders": 250,
+    "merchants": 150,
     "core_enterprises": 5,
     "suppliers_per_enterprise": 6,
     "days": QUICK_DAYS,
