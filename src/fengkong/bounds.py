@@ -105,3 +105,19 @@ ledger_description_length_max: Final = 256
 ledger_account_code_length_max: Final = 64
 ledger_posting_id_length_max: Final = 128
 ledger_subaccount_length_max: Final = 128  # a loan or partner ID after "code:"
+
+# -- chain: the verifiable log -----------------------------------------------------------------------
+chain_append_batch_entries_max: Final = 100_000  # entries appended in one transaction (one frontier update)
+chain_entry_bytes_max: Final = 65_536  # one log entry (a commitment or a signed record, never a document)
+chain_log_name_length_max: Final = 128
+chain_proof_hashes_max: Final = 128  # hashes in one proof: 2 x 64 levels covers any 64-bit tree
+chain_proof_file_bytes_max: Final = 1_048_576  # a JSON proof document read by `fengkong chain verify`
+chain_stored_ranges_per_query_max: Final = 256  # (level, range) conditions in one node-reading SELECT
+
+# -- lending: servicing ------------------------------------------------------------------------------
+loan_id_length_max: Final = 64  # leaves room in posting ids ("cob:<date>:<loan>:write-off")
+repayment_id_length_max: Final = 64
+loan_principal_fen_max: Final = 10**11  # one loan (1 billion yuan); keeps penalty numerators inside int64
+penalty_rate_decimals_max: Final = 6  # digits of a penalty rate fraction (0.182500)
+cob_chunk_loans_max: Final = 20_000  # loans closed in one transaction (ledger_batch_postings_max fits)
+cob_days_per_call_max: Final = 3_660  # business days one catch-up call may close

@@ -185,3 +185,56 @@ ledger_lines: Final = sa.Table(
         name="fk_ledger_lines_transfer",
     ),
 )
+
+# -- chain: the verifiable log -----------------------------------------------------------------------------
+# RFC 9162 Merkle logs (see fengkong.chain.merkle and fengkong.store.chain). A log's row holds its head: the
+# tree size, the root and the frontier (the compact range of [0, size): its complete subtree hashes, largest
+# first, concatenated), moved forward by a conditional UPDATE so that an append expecting another size writes
+# nothing. Leaves keep their entry and leaf hash; chain_nodes keeps the complete subtrees at the stored levels
+# (multiples of fengkong.chain.merkle.STORED_LEVEL_STRIDE), from which proofs are made. chain_heads keeps the
+# root after every append. Leaves, nodes and heads are append-only (triggers of migration 0003).
+
+chain_logs: Final = sa.Table(
+    "chain_logs",
+    metadata,
+    sa.Column("log_id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(bounds.chain_log_name_length_max), nullable=False),
+    sa.Column("tree_size", sa.BigInteger(), nullable=False),
+    sa.Column("root_hash", sa.LargeBinary(), nullable=False),
+    sa.Column("frontier", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("tree_size >= 0", name="tree_size_not_negative"),
+    sa.UniqueConstraint("name"),
+)
+
+chain_leaves: Final = sa.Table(
+    "chain_leaves",
+    metadata,
+    sa.Column("log_id", sa.Integer(), sa.ForeignKey("chain_logs.log_id"), primary_key=True),
+    sa.Column("leaf_index", sa.BigInteger(), primary_key=True),
+    sa.Column("leaf_hash", sa.LargeBinary(), nullable=False),
+    sa.Column("entry", sa.LargeBinary(), nullable=False),
+    sa.CheckConstraint("leaf_index >= 0", name="leaf_index_not_negative"),
+)
+
+chain_nodes: Final = sa.Table(
+    "chain_nodes",
+    metadata,
+    sa.Column("log_id", sa.Integer(), sa.ForeignKey("chain_logs.log_id"), primary_key=True),
+    sa.Column("level", sa.SmallInteger(), primary_key=True),
+    sa.Column("node_index", sa.BigInteger(), primary_key=True),
+    sa.Column("node_hash", sa.LargeBinary(), nullable=False),
+    sa.CheckConstraint("level > 0 AND level <= 64", name="level_in_range"),
+    sa.CheckConstraint("node_index >= 0", name="node_index_not_negative"),
+)
+
+chain_heads: Final = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("log_id", sa.Integer(), sa.ForeignKey("chain_logs.log_id"), primary_key=True),
+    sa.Column("tree_size", sa.BigInteger(), primary_key=True),
+    sa.Column("root_hash", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("tree_size > 0", name="tree_size_positive"),
+)

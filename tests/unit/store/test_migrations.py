@@ -19,8 +19,12 @@ APPLICATION_TABLES = {
     "ledger_accounts",  # 0002: the ledger
     "ledger_transfers",
     "ledger_lines",
+    "chain_logs",  # 0003: the verifiable log
+    "chain_leaves",
+    "chain_nodes",
+    "chain_heads",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def schema_differences(url: str, target: sa.MetaData = tables.metadata) -> list[object]:
@@ -48,6 +52,7 @@ def test_the_migrations_are_packaged() -> None:
     assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0002_ledger.py").is_file()
+    assert (migrate.MIGRATIONS_DIR / "versions" / "0003_chain.py").is_file()
     assert migrate.head_revision() == HEAD
 
 
