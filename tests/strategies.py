@@ -244,3 +244,22 @@ def balanced_postings(draw: st.DrawFn, prefix: str = "p") -> list[Posting]:
             lines.append(PostingLine(f"{code}:{loan}" if loan else code, Money(amount, "CNY")))
         postings.append(Posting(f"{prefix}-{number}", date(2026, 3, 1), "random", tuple(lines)))
     return postings
+
+
+# -- lending: servicing --------------------------------------------------------------------------------------
+
+
+@st.composite
+def repayment_behaviours(draw: st.DrawFn) -> list[tuple[int, int]]:
+    """(day offset after disbursement, per-mille of the amount due then) for up to 8 repayments: late,
+    partial, exact or above the dues (prepayment), in any order of days."""
+    count = draw(st.integers(min_value=0, max_value=8))
+    return [
+        (draw(st.integers(min_value=1, max_value=400)), draw(st.integers(min_value=1, max_value=1_500)))
+        for _ in range(count)
+    ]
+
+
+allocation_owed = st.fixed_dictionaries(
+    {name: st.integers(min_value=0, max_value=10**9) for name in ("penalty", "fee", "interest", "principal")}
+)
