@@ -263,3 +263,9 @@ def repayment_behaviours(draw: st.DrawFn) -> list[tuple[int, int]]:
 allocation_owed = st.fixed_dictionaries(
     {name: st.integers(min_value=0, max_value=10**9) for name in ("penalty", "fee", "interest", "principal")}
 )
+
+
+# -- chain: the verifiable log -------------------------------------------------------------------------
+
+#: Sizes of consecutive appends to one log (together up to a few hundred leaves, crossing stored levels).
+chain_batch_sizes = st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=12)

@@ -24,7 +24,9 @@ EXPECTED_COUNTS = {"inclusion": (98, 6), "consistency": (98, 6)}
 def _probe_ids() -> list[str]:
     # Collected at import time for parametrisation; when the folder is missing the single "missing" case
     # asks the shared_dir fixture, which skips locally and fails in CI.
-    found = sorted(str(path.relative_to(VECTORS)) for kind in KINDS for path in (VECTORS / kind).rglob("*.json"))
+    found = sorted(
+        str(path.relative_to(VECTORS)) for kind in KINDS for path in (VECTORS / kind).rglob("*.json")
+    )
     return found or ["missing"]
 
 
