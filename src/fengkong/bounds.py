@@ -119,5 +119,6 @@ loan_id_length_max: Final = 64  # leaves room in posting ids ("cob:<date>:<loan>
 repayment_id_length_max: Final = 64
 loan_principal_fen_max: Final = 10**11  # one loan (1 billion yuan); keeps penalty numerators inside int64
 penalty_rate_decimals_max: Final = 6  # digits of a penalty rate fraction (0.182500)
-cob_chunk_loans_max: Final = 20_000  # loans closed in one transaction (ledger_batch_postings_max fits)
+cob_chunk_loans_max: Final = 10_000  # loans closed in one transaction (two postings each fit a ledger batch)
+loan_lookup_ids_per_query_max: Final = 1_000  # loan numbers in one IN (...) list
 cob_days_per_call_max: Final = 3_660  # business days one catch-up call may close

@@ -238,3 +238,143 @@ chain_heads: Final = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint("tree_size > 0", name="tree_size_positive"),
 )
+
+# -- loans -------------------------------------------------------------------------------------------------
+# Servicing state of each loan (fengkong.lending.close_of_business.Book has one column per field below from
+# `status` on), its installments as serviced, repayments (idempotent by repayment_id) with their allocation
+# lines, and the close-of-business runs with per-chunk progress. Amounts are integer fen.
+
+LOAN_STATE_AMOUNTS: Final = (
+    "period_interest_fen",
+    "accrued_in_period_fen",
+    "principal_outstanding_fen",
+    "due_principal_fen",
+    "due_interest_fen",
+    "due_fee_fen",
+    "fees_outstanding_fen",
+    "penalty_outstanding_fen",
+    "interest_receivable_fen",
+    "interest_suspended_fen",
+)
+
+loans: Final = sa.Table(
+    "loans",
+    metadata,
+    # the order loans are chunked in by the close of business
+    sa.Column(
+        "loan_number",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("loan_id", sa.String(bounds.loan_id_length_max), nullable=False, unique=True),
+    sa.Column("offer_id", sa.String(128), nullable=False, unique=True),  # an offer is accepted once
+    sa.Column("party_id", sa.String(bounds.party_id_length_max), nullable=False),
+    sa.Column("product", sa.String(32), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+    sa.Column("disbursed_on", sa.Date(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.SmallInteger(), nullable=False),  # 0 active, 1 closed, 2 written off
+    sa.Column("last_closed_on", sa.Date(), nullable=False),
+    sa.Column("period_number", sa.Integer(), nullable=False),
+    sa.Column("period_start", sa.Date(), nullable=False),
+    sa.Column("period_due", sa.Date(), nullable=True),  # NULL once the last installment has fallen due
+    *(sa.Column(name, sa.BigInteger(), nullable=False) for name in LOAN_STATE_AMOUNTS),
+    sa.Column("penalty_carry", sa.BigInteger(), nullable=False),  # numerator over penalty_rate_den x 365
+    sa.Column("penalty_rate_num", sa.BigInteger(), nullable=False),
+    sa.Column("penalty_rate_den", sa.BigInteger(), nullable=False),
+    sa.Column("overdue_since", sa.Date(), nullable=True),
+    sa.Column("days_past_due", sa.Integer(), nullable=False),
+    sa.Column("bucket", sa.SmallInteger(), nullable=False),
+    sa.Column("asset_class", sa.SmallInteger(), nullable=False),
+    sa.CheckConstraint("status IN (0, 1, 2)", name="status"),
+    sa.CheckConstraint("principal_fen > 0", name="principal_positive"),
+    sa.CheckConstraint("penalty_rate_den > 0", name="penalty_rate_den_positive"),
+    *(sa.CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative") for name in LOAN_STATE_AMOUNTS),
+    sa.Index(None, "party_id"),
+)
+
+loan_installments: Final = sa.Table(
+    "loan_installments",
+    metadata,
+    sa.Column("loan_number", sa.BigInteger(), sa.ForeignKey("loans.loan_number"), primary_key=True),
+    sa.Column("number", sa.Integer(), primary_key=True),
+    sa.Column("due_on", sa.Date(), nullable=False),
+    sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+    sa.Column("interest_fen", sa.BigInteger(), nullable=False),
+    sa.Column("fee_fen", sa.BigInteger(), nullable=False),
+    sa.Column("paid_principal_fen", sa.BigInteger(), nullable=False),
+    sa.Column("paid_interest_fen", sa.BigInteger(), nullable=False),
+    sa.Column("paid_fee_fen", sa.BigInteger(), nullable=False),
+    sa.Column("waived_interest_fen", sa.BigInteger(), nullable=False),
+    sa.CheckConstraint(
+        "paid_principal_fen >= 0 AND paid_principal_fen <= principal_fen", name="principal_paid"
+    ),
+    sa.CheckConstraint(
+        "paid_interest_fen >= 0 AND waived_interest_fen >= 0 "
+        "AND paid_interest_fen + waived_interest_fen <= interest_fen",
+        name="interest_paid",
+    ),
+    sa.CheckConstraint("paid_fee_fen >= 0 AND paid_fee_fen <= fee_fen", name="fee_paid"),
+)
+
+loan_repayments: Final = sa.Table(
+    "loan_repayments",
+    metadata,
+    sa.Column("repayment_id", sa.String(bounds.repayment_id_length_max), primary_key=True),
+    sa.Column("loan_number", sa.BigInteger(), sa.ForeignKey("loans.loan_number"), nullable=False),
+    sa.Column("request_hash", sa.String(SHA256_HEX_LENGTH), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+    sa.Column("business_date", sa.Date(), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # applied | refused
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("parts", sa.Text(), nullable=False),  # JSON [[component, fen], ...]
+    sa.Column("paid_off", sa.Boolean(), nullable=False),
+    sa.Column("posting_id", sa.String(bounds.ledger_posting_id_length_max), nullable=True),
+    sa.Column("reversed_by", sa.String(bounds.ledger_posting_id_length_max), nullable=True, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("outcome IN ('applied', 'refused')", name="outcome"),
+    sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+    sa.Index(None, "loan_number"),
+)
+
+loan_repayment_allocations: Final = sa.Table(
+    "loan_repayment_allocations",
+    metadata,
+    sa.Column(
+        "repayment_id",
+        sa.String(bounds.repayment_id_length_max),
+        sa.ForeignKey("loan_repayments.repayment_id"),
+        primary_key=True,
+    ),
+    sa.Column("line_number", sa.Integer(), primary_key=True),
+    sa.Column("installment", sa.Integer(), nullable=False),  # 0: the loan itself (penalty, recovery)
+    sa.Column("component", sa.String(32), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+)
+
+cob_runs: Final = sa.Table(
+    "cob_runs",
+    metadata,
+    sa.Column("business_date", sa.Date(), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # running | done
+    sa.Column("chunk_loans", sa.Integer(), nullable=False),
+    sa.Column("chunks_total", sa.Integer(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('running', 'done')", name="status"),
+)
+
+cob_chunks: Final = sa.Table(
+    "cob_chunks",
+    metadata,
+    sa.Column("business_date", sa.Date(), sa.ForeignKey("cob_runs.business_date"), primary_key=True),
+    sa.Column("chunk_number", sa.Integer(), primary_key=True),
+    sa.Column("first_loan_number", sa.BigInteger(), nullable=False),
+    sa.Column("last_loan_number", sa.BigInteger(), nullable=False),
+    sa.Column("loans_closed", sa.Integer(), nullable=True),  # NULL until the chunk is done
+    sa.Column("postings", sa.Integer(), nullable=True),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+)

@@ -23,8 +23,14 @@ APPLICATION_TABLES = {
     "chain_leaves",
     "chain_nodes",
     "chain_heads",
+    "loans",  # 0004: loan servicing
+    "loan_installments",
+    "loan_repayments",
+    "loan_repayment_allocations",
+    "cob_runs",
+    "cob_chunks",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def schema_differences(url: str, target: sa.MetaData = tables.metadata) -> list[object]:
@@ -53,6 +59,7 @@ def test_the_migrations_are_packaged() -> None:
     assert (migrate.MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0002_ledger.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0003_chain.py").is_file()
+    assert (migrate.MIGRATIONS_DIR / "versions" / "0004_loans.py").is_file()
     assert migrate.head_revision() == HEAD
 
 
