@@ -321,6 +321,26 @@ def consistency_proof(source: StoredHashes, size1: int, size2: int) -> tuple[byt
     return tuple(_range_hashes(source, consistency_ranges(size1, size2)))
 
 
+def inclusion_proof_with_root(
+    source: StoredHashes, leaf_index: int, tree_size: int
+) -> tuple[bytes, tuple[bytes, ...], bytes]:
+    """``(leaf hash, audit path, root)`` at ``tree_size``, from one read of the store."""
+    path = inclusion_ranges(leaf_index, tree_size)  # checks the index and size first
+    ranges = [(leaf_index, leaf_index + 1), *path, (0, tree_size)]
+    hashes = _range_hashes(source, ranges)
+    return hashes[0], tuple(hashes[1:-1]), hashes[-1]
+
+
+def consistency_proof_with_roots(
+    source: StoredHashes, size1: int, size2: int
+) -> tuple[bytes, tuple[bytes, ...], bytes]:
+    """``(root at size1, consistency proof, root at size2)``, from one read of the store."""
+    path = consistency_ranges(size1, size2)  # checks the sizes first
+    ranges = [(0, size1), *path, (0, size2)]
+    hashes = _range_hashes(source, ranges)
+    return hashes[0], tuple(hashes[1:-1]), hashes[-1]
+
+
 def root_at(source: StoredHashes, tree_size: int) -> bytes:
     """The root hash of the first ``tree_size`` stored leaves."""
     if tree_size == 0:

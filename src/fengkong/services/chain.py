@@ -119,8 +119,8 @@ def prove_inclusion(
     """The inclusion proof of leaf ``leaf_index`` in the log at ``tree_size`` (default: its current size)."""
     reader = repository.reader(connection, name, tree_size)
     size = reader.tree_size
-    proof = merkle.inclusion_proof(reader, leaf_index, size)
-    return InclusionProof(leaf_index, size, reader.leaf_hash(leaf_index), proof, merkle.root_at(reader, size))
+    leaf, proof, root = merkle.inclusion_proof_with_root(reader, leaf_index, size)
+    return InclusionProof(leaf_index, size, leaf, proof, root)
 
 
 def prove_consistency(
@@ -129,5 +129,5 @@ def prove_consistency(
     """The consistency proof between the log at ``size1`` and at ``size2`` (default: its current size)."""
     reader = repository.reader(connection, name, size2)
     size = reader.tree_size
-    proof = merkle.consistency_proof(reader, size1, size)
-    return ConsistencyProof(size1, size, merkle.root_at(reader, size1), merkle.root_at(reader, size), proof)
+    root1, proof, root2 = merkle.consistency_proof_with_roots(reader, size1, size)
+    return ConsistencyProof(size1, size, root1, root2, proof)
