@@ -90,7 +90,7 @@ def _write_expression(dialect: str, value: str, kind: str) -> str:
         return value
     if dialect == "sqlite":
         return f"date(NULLIF({value}, 0) + {SQLITE_JULIAN_OF_ORDINAL_ZERO})"
-    return f"DATE '0001-01-01' + (NULLIF({value}, 0) - 1)"
+    return f"DATE '0001-01-01' + CAST(NULLIF({value}, 0) - 1 AS integer)"
 
 
 def _to_date(ordinal: int) -> date | None:
