@@ -5,7 +5,8 @@ written to a temporary folder unless ``--lake`` names one):
 
 * **online update**: the events received in the last ``--online-days`` days of the lake are applied one by
   one in receipt order to an :class:`OnlineFeatureEngine` holding the whole standard set; p50/p99/max of one
-  ``apply_row`` call (µs). Batch size 1: every figure is per event.
+  ``apply_row`` call (µs). Batch size 1: every figure is per event. The growth of peak resident memory
+  while applying them, per event, is the state's memory cost.
 * **online read**: a decision's vector — one consumer, its last merchant, the device, IP and phone of one of
   its logins (5 entities, every standard feature of each) — read at the end of the stream; p50/p99 (µs) per
   whole decision over ``--reads`` decisions, with Python's default garbage collector on.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -125,6 +127,7 @@ def bench_online(lake: Path, days: int, reads: int) -> None:
         )
         rows.extend((event_type, row) for row in recent.to_pylist())
     rows.sort(key=lambda item: (item[1]["received_at"], item[1]["event_id"]))
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     engine = OnlineFeatureEngine(STANDARD_FEATURES)
     timings: list[float] = []
     clock = time.perf_counter_ns
@@ -139,6 +142,11 @@ def bench_online(lake: Path, days: int, reads: int) -> None:
         f"p50 {percentile(timings, 50):.1f} µs, p99 {percentile(timings, 99):.1f} µs, "
         f"max {max(timings):,.0f} µs; {len(rows) / elapsed:,.0f} events/s including the timer; "
         f"{engine.entries:,} entries held"
+    )
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024
+    print(
+        f"online state: peak resident memory grew {grown / 2**20:,.0f} MiB while applying them, "
+        f"{grown / max(len(rows), 1):,.0f} bytes per event (the timing list included)"
     )
     logins = [
         row for event_type, row in rows if event_type == "login" and row.get("device_id") and row.get("ip")

@@ -12,8 +12,9 @@ plus a tiled tail, ``docs/features.md``) is the plan for long windows on Redis, 
 matters; it is not built yet.
 
 Idempotence. An event ID counts once. When two copies of one event arrive with different ``received_at``,
-the earliest counts, whatever order they arrive in (the later-arriving earlier copy replaces the other).
-IDs are remembered for ``bounds.online_dedup_retention_days`` after their receipt.
+the earliest counts, whatever order they arrive in (the later-arriving earlier copy replaces the other;
+copies of one event carry the same content, so it names the logs to correct). Each ID's earliest receipt
+is remembered for ``bounds.online_dedup_retention_days``.
 
 Late and out-of-order events are placed by ``received_at``: an event received earlier than events already
 applied is inserted at its place, so reads at any retained instant give the same answer as the offline
@@ -28,7 +29,6 @@ configured for more than one replica, since each replica would see only part of 
 from __future__ import annotations
 
 import math
-from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,11 +134,11 @@ class _LatestByValue:
 class _Log:
     """The events of one source for one entity, sorted by (received_at µs, event_id)."""
 
-    times: array[int] = field(default_factory=lambda: array("q"))  # 8 bytes each, not a Python int
+    times: list[int] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     values: list[Value] = field(default_factory=list)
     prefix_sum: list[int] = field(default_factory=lambda: [0])  # of integer values (None counts 0)
-    prefix_present: array[int] = field(default_factory=lambda: array("q", [0]))  # of non-null values
+    prefix_present: list[int] = field(default_factory=lambda: [0])  # of non-null values
     # Prefix entries after index ``stale_from`` are out of date after an insertion or removal in the middle;
     # they are rebuilt once, on the next read, so a burst of out-of-order arrivals costs one pass.
     stale_from: int | None = None
