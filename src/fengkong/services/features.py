@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 from fengkong import bounds
 from fengkong.errors import BoundExceededError, InputError
 from fengkong.features.offline import backfill, lake_files, lake_schema
-from fengkong.features.parity import RELATIVE_TOLERANCE, FeatureParity, run_parity
-from fengkong.features.spec import Entity, FeatureSet, parse_entity
+from fengkong.features.online import OnlineFeatureEngine
+from fengkong.features.parity import RELATIVE_TOLERANCE, FeatureParity, feed_online, run_parity
+from fengkong.features.spec import SECONDS_PER_DAY, Entity, FeatureSet, parse_entity
 from fengkong.features.standard import STANDARD_FEATURES
 
 
@@ -219,3 +220,15 @@ def catalogue_markdown(feature_set: FeatureSet = STANDARD_FEATURES) -> str:
         )
     lines.append(CATALOGUE_END)
     return "\n".join(lines) + "\n"
+
+
+def warm_online_engine(
+    lake_dir: Path, *, replicas: int = 1, feature_set: FeatureSet = STANDARD_FEATURES
+) -> OnlineFeatureEngine:
+    """An online engine holding the state of every event in the lake, replayed in receipt order one day at
+    a time (how a process starts, or rebuilds after a spec change). Refuses ``replicas`` above 1."""
+    engine = OnlineFeatureEngine(feature_set, replicas=replicas)
+    event_types = sorted({t for spec in feature_set for t in spec.event_types})
+    tables = read_lake_events(lake_dir, event_types, feature_set)
+    feed_online(engine, tables, slice_seconds=SECONDS_PER_DAY)
+    return engine

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from fengkong.cli import features as features_cli  # noqa: F401  (registers the command)
@@ -121,3 +122,19 @@ def test_the_docs_hold_the_current_catalogue() -> None:
         "docs/features.md is stale: replace its catalogue with the output of "
         "fengkong.services.features.catalogue_markdown()"
     )
+
+
+def test_an_online_engine_warms_from_the_lake(tmp_path: Path) -> None:
+    from fengkong.errors import InputError
+    from fengkong.features.offline import OfflineFeatureReader
+    from fengkong.services.features import warm_online_engine
+
+    lake = _lake(tmp_path / "lake")
+    engine = warm_online_engine(lake)
+    offline = OfflineFeatureReader(STANDARD_FEATURES, lake_dir=lake)
+    as_of = datetime(2026, 4, 12, tzinfo=UTC)
+    for entity, entity_id in (("merchant", "M-1"), ("consumer", "P-3"), ("ip", "192.0.2.1")):
+        assert engine.read(entity, entity_id, as_of).values == offline.read(entity, entity_id, as_of).values
+    with pytest.raises(InputError, match="replicas") as caught:
+        warm_online_engine(lake, replicas=2)
+    assert caught.value.field == "replicas"
