@@ -122,3 +122,6 @@ penalty_rate_decimals_max: Final = 6  # digits of a penalty rate fraction (0.182
 cob_chunk_loans_max: Final = 10_000  # loans closed in one transaction (two postings each fit a ledger batch)
 loan_lookup_ids_per_query_max: Final = 1_000  # loan numbers in one IN (...) list
 cob_days_per_call_max: Final = 3_660  # business days one catch-up call may close
+chain_key_name_length_max: Final = 256  # a signed-note key name (a schema-less URL such as example.com/log)
+chain_note_bytes_max: Final = 65_536  # a signed note or checkpoint read by a verifier
+chain_note_signatures_max: Final = 100  # signature lines in one note (the spec asks verifiers for >= 16)
