@@ -22,7 +22,7 @@ from typing import Final, cast
 
 from fengkong import bounds
 from fengkong.chain.merkle import Verdict, verify_consistency, verify_inclusion
-from fengkong.errors import BoundExceededError, InputError
+from fengkong.errors import InputError
 
 INCLUSION_KEYS: Final = ("leafIdx", "treeSize", "leafHash", "root")
 CONSISTENCY_KEYS: Final = ("size1", "size2", "root1", "root2")
@@ -90,7 +90,8 @@ def _proof(document: Mapping[str, object]) -> list[bytes]:
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise _RejectedError(f"proof must be a list of base64 hashes, got {type(value).__name__}")
     if len(value) > bounds.chain_proof_hashes_max:
-        raise BoundExceededError("chain_proof_hashes_max", bounds.chain_proof_hashes_max, len(value))
+        most = bounds.chain_proof_hashes_max
+        raise _RejectedError(f"proof has {len(value)} hashes; no tree of 64-bit size needs more than {most}")
     return [_hash(item, f"proof[{position}]") for position, item in enumerate(value)]
 
 
