@@ -436,7 +436,9 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
     """Does ``proof`` show the tree (``size1``, ``root1``) to be a prefix of the tree (``size2``, ``root2``)?
 
     Edge cases before the RFC algorithm (which assumes ``0 < size1 < size2``): a proof from an empty tree
-    is refused (it proves nothing, even with equal roots); equal sizes need an empty proof and equal roots.
+    is refused (it proves nothing, even with equal roots); equal sizes need an empty proof and equal roots,
+    compared as given (nothing is hashed, so their length is not checked — transparency-dev/merkle's probe
+    ``sizes-are-equal-one-and-proof-is-empty`` accepts two equal 12-byte placeholders).
     """
     if size1 < 0 or size2 < 0 or size2 > TREE_SIZE_MAX:
         return Verdict.reject(f"sizes are unsigned 64-bit, got {size1} and {size2}")
