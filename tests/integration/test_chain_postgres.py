@@ -60,3 +60,19 @@ class TestChainLogOnPostgres(ChainLogContract):
             expected = [merkle.leaf_hash(entry) for entry in entries(0, 7) + entries(1000 * winner, 9)]
             assert head.root_hash == mth(expected)
             assert connection.execute(sa.text("SELECT count(*) FROM chain_leaves")).scalar_one() == 16
+
+    def test_concurrent_creation_of_one_log_creates_it_once(
+        self, engine: sa.Engine, repository: ChainRepository
+    ) -> None:
+        barrier = threading.Barrier(WORKERS, timeout=BARRIER_TIMEOUT_SECONDS)
+
+        def create(_worker: int) -> int:
+            barrier.wait()
+            with engine.begin() as connection:
+                return chain_service.create_log(connection, repository, "shared").log_id
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            log_ids = set(pool.map(create, range(WORKERS)))
+        assert len(log_ids) == 1
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM chain_logs")).scalar_one() == 1

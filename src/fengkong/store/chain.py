@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock
@@ -89,15 +90,13 @@ class ChainRepository:
         if existing is not None:
             return existing
         now = self._clock.now()
+        dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(
-            tables.chain_logs.insert().values(
-                name=name,
-                tree_size=0,
-                root_hash=empty_root,
-                frontier=b"",
-                created_at=now,
-                updated_at=now,
+            dialect_insert(tables.chain_logs)
+            .values(
+                name=name, tree_size=0, root_hash=empty_root, frontier=b"", created_at=now, updated_at=now
             )
+            .on_conflict_do_nothing(index_elements=["name"])  # created meanwhile by a concurrent caller
         )
         head = self._head_row(connection, name, lock=False)
         if head is None:
