@@ -13,8 +13,29 @@ Built so far (issue 4, first step):
   (``tests/conformance/test_fineract_schedules.py``), by hand-worked cases and by Hypothesis properties.
 * :mod:`~fengkong.lending.rounding` — rounding of exact fractions by a named mode.
 
-Not built yet (later steps of issue 4): BNPL monthly pay, the revolving line, merchant and green products as
-product mechanics; servicing (offer acceptance, disbursement, close of business with accruals carried below
-the fen, delinquency buckets and the five-tier classification, repayments with an allocation order, payoff
-quotes, reversals, write-off); joint-lending splits; the lending API.
+Servicing (issue 4, item 3):
+
+* :mod:`~fengkong.lending.servicing` — acceptance of an offer inside its validity window (an expired offer
+  is an :class:`~fengkong.lending.servicing.OfferNotAccepted` value), disbursement of the full principal
+  with fees as their own receivable, payoff quotes, repayments through a configurable allocation order,
+  prepayment (shortens the term from the last installment), reversals, recoveries after write-off.
+* :mod:`~fengkong.lending.close_of_business` — the daily close over numpy arrays, the same code for one loan
+  and a million: exact accrual (cumulative ``⌊I × d / L⌋``, so the days of a period add up to the schedule's
+  interest), penalty interest with an exact carry below the fen, amounts falling due, days past due,
+  delinquency buckets, the five-tier classification, non-accrual (suspended interest), write-off, and the
+  day's ledger postings.
+* :mod:`~fengkong.lending.delinquency` — buckets (M1/M2/M3+) and classes from configurable day thresholds.
+* :mod:`~fengkong.lending.allocation` — waterfall or pro-rata splits over penalty, fee, interest and
+  principal, each conserving its total.
+* :mod:`~fengkong.lending.products` — BNPL statement and due days, bill conversion into 3/6/9/12
+  installments with its annualised rate checked against the cap, the revolving line's exact daily interest.
+
+The use cases (``fengkong.services.loans``) store all this in SQL (migration 0004): close-of-business runs
+with per-chunk progress, so a crash resumes at the chunk in flight and a closed day changes nothing;
+repayments idempotent by repayment ID under the loan's row lock.
+
+Not built yet: statements as documents, partial prepayment that re-amortises the remaining schedule (a
+prepayment now shortens the term and leaves the scheduled interest as it was), BNPL and revolving accounts
+serviced through the close of business (the mechanics exist as pure functions only), merchant revenue-based
+repayment, green-loan tagging in reports, joint-lending splits, the lending API, provisioning.
 """

@@ -412,6 +412,40 @@ class RepaymentRefused:
     reason: str
 
 
+def fall_due_today(
+    row: LoanRow, installments: tuple[InstallmentState, ...], business_date: date
+) -> tuple[LoanRow, int]:
+    """The loan with its current installment fallen due, when it is due on ``business_date`` and the day is
+    not closed yet — what the close of that day would do — so that a borrower paying on the due date pays
+    that installment (not principal at the end of the schedule). Returns the row and the interest still to
+    count for the period (income, unless the loan is non-accrual: then suspended)."""
+    d = business_date.toordinal()
+    if row.status != LoanStatus.ACTIVE or row.period_due != d or row.last_closed >= d:
+        return row, 0
+    catch_up = accrual_catch_up(row, business_date)
+    non_accrual = row.asset_class >= AssetClass.SUBSTANDARD
+    number = row.period_number
+    current = installments[number - 1]
+    following = installments[number] if number < len(installments) else None
+    added = current.unpaid_principal + current.unpaid_interest + current.unpaid_fee
+    fallen = replace(
+        row,
+        interest_receivable=row.interest_receivable + (0 if non_accrual else catch_up),
+        interest_suspended=row.interest_suspended + (catch_up if non_accrual else 0),
+        due_principal=row.due_principal + current.unpaid_principal,
+        due_interest=row.due_interest + current.unpaid_interest,
+        due_fee=row.due_fee + current.unpaid_fee,
+        overdue_since=d if row.overdue_since == 0 and added > 0 else row.overdue_since,
+        period_number=number + 1,
+        period_start=row.period_due,
+        period_due=following.due.toordinal() if following is not None else 0,
+        period_interest=following.interest if following is not None else 0,
+        accrued_in_period=0,
+    )
+    fallen.check()
+    return fallen, catch_up
+
+
 def _overdue_since(installments: tuple[InstallmentState, ...], period_number: int) -> int:
     for item in installments:
         if item.number < period_number and item.unpaid > 0:
@@ -478,6 +512,7 @@ def apply_repayment(
     if row.status != LoanStatus.ACTIVE:
         return RepaymentRefused(repayment_id, loan, "the loan is closed")
     row.check()
+    row, early_accrual = fall_due_today(row, installments, business_date)
     quote = payoff_quote(row, installments, business_date)
     if amount > quote.total:
         return RepaymentRefused(repayment_id, loan, f"more than the payoff amount {quote.total} fen")
@@ -577,6 +612,9 @@ def apply_repayment(
         new_row = replace(new_row, overdue_since=_overdue_since(new_installments, row.period_number))
         new_row.check()
     lines = [cash]
+    if early_accrual and not non_accrual:
+        lines.append(PostingLine(join_account(INTEREST_RECEIVABLE, loan), Money(early_accrual, currency)))
+        lines.append(PostingLine(INTEREST_INCOME, Money(-early_accrual, currency)))
     fees_total = parts[Component.PENALTY] + fee_paid
     if catch_up:
         if non_accrual:

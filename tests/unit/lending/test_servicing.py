@@ -385,3 +385,25 @@ def test_one_implementation_for_one_loan_and_many() -> None:
             single.close(day)
     for index, single in enumerate(singles):
         assert row_of(single.book, 0) == row_of(many.book, index)
+
+
+def test_paying_the_installment_on_its_due_date_before_the_close_pays_that_installment() -> None:
+    loan = disbursed(standard_terms())
+    servicer = Servicer([loan])
+    first = loan.installments[0]
+    day = START
+    while day < first.due - timedelta(days=1):
+        day += timedelta(days=1)
+        servicer.close(day)
+    outcome = servicer.repay(0, "R-on-time", first.principal + first.interest, first.due)
+    assert isinstance(outcome, RepaymentApplied) and not outcome.paid_off
+    assert dict(outcome.parts)["prepaid-principal"] == 0
+    assert outcome.installments[0].unpaid == 0
+    servicer.close(first.due)
+    servicer.close(first.due + timedelta(days=1))
+    row = row_of(servicer.book, 0)
+    assert row.days_past_due == 0 and row.overdue_since == 0 and row.period_number == 2
+    second = loan.installments[1]
+    first_day_of_second = second.interest * 1 // (second.due - first.due).days
+    assert servicer.balances()["interest_income"] == -(first.interest + first_day_of_second)
+    assert sum(servicer.balances().values()) == 0
