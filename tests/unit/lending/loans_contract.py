@@ -58,11 +58,12 @@ def offer_for(number: int, principal: int = 1_000_000, penalty: str = "0.18") ->
     return Offer(f"OF-{number}", f"P-{number}", terms, amount, rate, T0, T0 + timedelta(days=7), schedule)
 
 
-def book_loans(engine: sa.Engine, clock: FixedClock, count: int) -> None:
+def book_loans(engine: sa.Engine, clock: FixedClock, count: int, penalty: str = "0.18") -> None:
     with engine.begin() as connection:
         ledger_service.install_chart(connection, LedgerRepository(clock))
     for number in range(count):
-        booked = loans_service.accept_offer(engine, clock, offer_for(number), T0, f"LN-{number}", START)
+        offer = offer_for(number, penalty=penalty)
+        booked = loans_service.accept_offer(engine, clock, offer, T0, f"LN-{number}", START)
         assert isinstance(booked, loans_service.LoanBooked) and booked.created
 
 
@@ -164,6 +165,22 @@ class LoansContract:
         resumed = loans_service.close_business_day(engine, clock, day, POLICY, CAPS, chunk_loans=4)
         assert resumed.chunks == 3 and resumed.chunks_done_now == 2  # chunk 0 was done before the crash
         assert ledger_contents(engine) == ledger_contents(reference_engine)
+
+    def test_the_close_holds_penalty_interest_to_the_cap_in_force(
+        self, engine: sa.Engine, clock: FixedClock
+    ) -> None:
+        book_loans(engine, clock, 1, penalty="0.36")  # one installment, due 28 February, never paid
+        view = loans_service.loan_view(engine, clock, "LN-0")
+        due = view.installments[0].due
+        close_days_until(engine, clock, due + timedelta(days=30))
+        row = loans_service.loan_view(engine, clock, "LN-0").row
+        principal = view.installments[0].principal
+        # 30 days at the 24 % cap (6/25), not at the contract's 36 %, exact to the fen
+        assert (row.penalty_rate_num, row.penalty_rate_den) == (6, 25)
+        assert row.penalty_outstanding == principal * 6 * 30 // (25 * 365)
+        with engine.connect() as connection:
+            penalty_income = LedgerRepository(clock).balance(connection, "penalty_income", "CNY")
+        assert penalty_income == -row.penalty_outstanding
 
     def test_repayments_are_idempotent_by_id_and_reversible(
         self, engine: sa.Engine, clock: FixedClock
