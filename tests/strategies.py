@@ -269,3 +269,87 @@ allocation_owed = st.fixed_dictionaries(
 
 #: Sizes of consecutive appends to one log (together up to a few hundred leaves, crossing stored levels).
 chain_batch_sizes = st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=12)
+
+
+# -- features: random specs over merchant events, for parity of the SQL generator and the online engine -----
+
+
+@st.composite
+def merchant_feature_specs(draw: st.DrawFn, name: str) -> object:
+    """A valid merchant ``FeatureSpec`` named ``name``: any aggregation over one or two of review_posted,
+    order_placed and order_refunded, rolling or calendar windows, with random filters of every operator."""
+    from fengkong.features.spec import (
+        Aggregation,
+        Entity,
+        FeatureSpec,
+        Filter,
+        Measure,
+        Operator,
+        Source,
+        Window,
+    )
+
+    integer = {"review_posted": "stars", "order_placed": "amount_fen", "order_refunded": "amount_fen"}
+    choices = {
+        "review_posted": (),
+        "order_placed": (("category", ("food", "hotel", "shop")), ("pay_method", ("wallet", "bnpl", "card"))),
+        "order_refunded": (("reason", ("cancelled", "quality", "late", "other")),),
+    }
+    values = {"stars": st.integers(1, 5), "amount_fen": st.sampled_from([0, 1, 999, 12_345, 10**9])}
+    windows = st.one_of(
+        st.sampled_from([1, 5, 24, 24 * 7, 24 * 30]).map(lambda hours: Window.rolling(hours=hours)),
+        st.sampled_from([1, 2, 7]).map(Window.calendar_days),
+    )
+
+    def source(event_type: str, aggregation: Aggregation) -> Source:
+        filters: list[Filter] = []
+        for _ in range(draw(st.integers(0, 2))):
+            options = [integer[event_type], *(column for column, _ in choices[event_type])]
+            column = draw(st.sampled_from(options))
+            if column == integer[event_type]:
+                operator = draw(st.sampled_from(list(Operator)))
+                if operator is Operator.IN:
+                    value: object = tuple(draw(st.lists(values[column], min_size=1, max_size=3)))
+                else:
+                    value = draw(values[column])
+            else:
+                allowed = dict(choices[event_type])[column]
+                operator = draw(st.sampled_from([Operator.EQ, Operator.NE, Operator.IN]))
+                value = (
+                    tuple(draw(st.lists(st.sampled_from(allowed), min_size=1, max_size=2)))
+                    if operator is Operator.IN
+                    else draw(st.sampled_from(allowed))
+                )
+            filters.append(Filter(column, operator, value))  # the spec validates the value
+        if aggregation in (Aggregation.COUNT, Aggregation.TIME_SINCE_LAST):
+            value_column = None
+        elif aggregation is Aggregation.DISTINCT_COUNT:
+            value_column = "consumer_id"
+        else:
+            value_column = integer[event_type]
+        return Source(event_type, "merchant_id", value_column, tuple(filters))
+
+    def measure(aggregation: Aggregation, window: Window | None = None) -> Measure:
+        types = draw(
+            st.lists(st.sampled_from(sorted(integer)), min_size=1, max_size=2, unique=True).map(tuple)
+        )
+        return Measure(aggregation, tuple(source(t, aggregation) for t in types), window or draw(windows))
+
+    measures = [a for a in Aggregation if a not in (Aggregation.RATIO, Aggregation.GROWTH)]
+    kind = draw(st.sampled_from(["simple", "simple", "ratio", "growth"]))
+    if kind == "ratio":
+        numerator = measure(draw(st.sampled_from(measures)))
+        denominator = measure(draw(st.sampled_from(measures)))
+        return FeatureSpec(
+            name, Entity.MERCHANT, Aggregation.RATIO, "random", "u", None, numerator, denominator
+        )
+    if kind == "growth":
+        aggregation = draw(st.sampled_from([Aggregation.COUNT, Aggregation.SUM]))
+        short_hours, long_hours = sorted(
+            draw(st.lists(st.sampled_from([1, 5, 24, 168, 720]), min_size=2, max_size=2, unique=True))
+        )
+        short = measure(aggregation, Window.rolling(hours=short_hours))
+        long = Measure(aggregation, short.sources, Window.rolling(hours=long_hours))
+        return FeatureSpec(name, Entity.MERCHANT, Aggregation.GROWTH, "random", "u", None, short, long)
+    aggregation = draw(st.sampled_from(measures))
+    return FeatureSpec(name, Entity.MERCHANT, aggregation, "random", "u", measure(aggregation))
