@@ -15,8 +15,8 @@ The leaf, node and head primary keys make a second copy of any of them impossibl
 UPDATE and DELETE on them (migration 0003).
 
 Reading: :class:`ChainReader` serves :class:`fengkong.chain.merkle.StoredHashes` for one log at one size;
-:func:`fengkong.chain.merkle.node_hashes` asks for every range a proof needs in one call, answered with at
-most one SELECT on the leaves and one on the nodes (per ``chain_stored_ranges_per_query_max`` ranges).
+:func:`fengkong.chain.merkle.node_hashes` asks for every range a proof needs in one call, answered with one
+SELECT (per ``chain_stored_ranges_per_query_max`` ranges).
 
 Sizes and indexes are stored as BIGINT, so a log holds at most 2**63 - 1 leaves here (RFC 9162 allows 2**64).
 """
@@ -257,27 +257,23 @@ class ChainReader:
             if level < 0 or not 0 <= start <= end or (end << level) > self.tree_size:
                 raise InvariantError(f"{(level, start, end)} is not within a tree of {self.tree_size} leaves")
         found: dict[tuple[int, int], bytes] = {}
-        leaf_ranges = [wanted for wanted in ranges if wanted[0] == 0]
-        node_ranges = [wanted for wanted in ranges if wanted[0] > 0]
         step = bounds.chain_stored_ranges_per_query_max
-        for begin in range(0, len(leaf_ranges), step):
-            found.update(self._read(leaf_ranges[begin : begin + step], leaves=True))
-        for begin in range(0, len(node_ranges), step):
-            found.update(self._read(node_ranges[begin : begin + step], leaves=False))
+        for begin in range(0, len(ranges), step):
+            found.update(self._read(ranges[begin : begin + step]))
         try:
             return [[found[(level, index)] for index in range(start, end)] for level, start, end in ranges]
         except KeyError as missing:
             raise InvariantError(f"log {self._log_id} lacks the stored hash {missing.args[0]}") from None
 
-    def _read(self, ranges: Sequence[tuple[int, int, int]], *, leaves: bool) -> dict[tuple[int, int], bytes]:
-        # One SELECT per range glued by UNION ALL: each part is a range scan of the primary key (an OR of
-        # ranges makes SQLite's planner scan the whole log).
+    def _read(self, ranges: Sequence[tuple[int, int, int]]) -> dict[tuple[int, int], bytes]:
+        # One SELECT per range glued by UNION ALL into one statement: each part is a range scan of a primary
+        # key (an OR of ranges makes SQLite's planner scan the whole log). Level 0 is the leaf table.
         parameters: dict[str, int] = {"log_id": self._log_id}
         parts: list[str] = []
         for position, (level, start, end) in enumerate(ranges):
             parameters[f"s{position}"] = start
             parameters[f"e{position}"] = end
-            if leaves:
+            if level == 0:
                 parts.append(
                     "SELECT 0, leaf_index, leaf_hash FROM chain_leaves WHERE log_id = :log_id "
                     f"AND leaf_index >= :s{position} AND leaf_index < :e{position}"

@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+import fengkong.cli.chain  # noqa: F401  (registers the chain commands on the app)
 from fengkong.chain.proof_document import consistency_document, inclusion_document
-from fengkong.cli.main import _register, app
+from fengkong.cli.main import app
 from fengkong.clock import FixedClock
 from fengkong.services import chain as chain_service
 from fengkong.store import migrate
@@ -25,11 +26,6 @@ from fengkong.store.config import make_engine
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ORIGIN = "fengkong.example/trades"
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _commands() -> None:
-    _register()
 
 
 @pytest.fixture
