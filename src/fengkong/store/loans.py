@@ -392,14 +392,12 @@ class LoansRepository:
             return
         dialect = connection.dialect.name
         names = [field for field, _, _ in STATE_COLUMNS]
-        matrix = np.column_stack([columns[name].astype(np.int64) for name in names] + [numbers]).tolist()
+        matrix = list(zip(*(columns[name].tolist() for name in names), numbers.tolist(), strict=True))
         if dialect == "sqlite":
             assignments = ", ".join(
                 f"{column} = {_write_expression(dialect, '?', kind)}" for _, column, kind in STATE_COLUMNS
             )
-            connection.exec_driver_sql(
-                f"UPDATE loans SET {assignments} WHERE loan_number = ?", [tuple(row) for row in matrix]
-            )
+            connection.exec_driver_sql(f"UPDATE loans SET {assignments} WHERE loan_number = ?", matrix)
             return
         if dialect != "postgresql":
             raise InvariantError(f"unsupported database dialect {dialect!r}")
