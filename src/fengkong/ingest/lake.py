@@ -100,8 +100,13 @@ def _next_sequence(directory: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def write_parquet_atomically(table: pa.Table, directory: Path) -> Path:
-    """Write ``table`` as the next ``part-NNNNNN.parquet`` in ``directory``, all or nothing."""
+def write_parquet_atomically(table: pa.Table, directory: Path, *, fsync: bool = True) -> Path:
+    """Write ``table`` as the next ``part-NNNNNN.parquet`` in ``directory``, all or nothing.
+
+    ``fsync=False`` skips flushing the file and the folder to disk: the file still appears whole or not at
+    all to other processes, but an operating-system crash may lose it. Only for scratch lakes rebuilt on
+    every run (the demo's).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     temporary = directory / f".tmp-{uuid.uuid4().hex}.parquet"
     try:
@@ -114,7 +119,8 @@ def write_parquet_atomically(table: pa.Table, directory: Path) -> Path:
                 write_statistics=True,
             )
             sink.flush()
-            os.fsync(sink.fileno())
+            if fsync:
+                os.fsync(sink.fileno())
         sequence = _next_sequence(directory)
         while True:
             if sequence > bounds.lake_file_sequence_max:
@@ -128,7 +134,8 @@ def write_parquet_atomically(table: pa.Table, directory: Path) -> Path:
             break
     finally:
         temporary.unlink(missing_ok=True)
-    _fsync_directory(directory)
+    if fsync:
+        _fsync_directory(directory)
     return final
 
 
@@ -141,10 +148,14 @@ def _fsync_directory(directory: Path) -> None:
 
 
 class LakeWriter:
-    """Writes validated tables of one event type into the lake."""
+    """Writes validated tables of one event type into the lake.
 
-    def __init__(self, lake_dir: Path | str) -> None:
+    ``fsync=False`` is for scratch lakes only (see :func:`write_parquet_atomically`).
+    """
+
+    def __init__(self, lake_dir: Path | str, *, fsync: bool = True) -> None:
         self.lake_dir = Path(lake_dir)
+        self.fsync = fsync
 
     def write(self, event_type: str, table: pa.Table) -> list[LakeFile]:
         """Write ``table`` (in the lake schema of ``event_type``): one or more files per business date."""
@@ -162,7 +173,7 @@ class LakeWriter:
             directory = partition_dir(self.lake_dir, event_type, day)
             for start in range(0, rows.num_rows, bounds.lake_file_rows_max):
                 chunk = rows.slice(start, bounds.lake_file_rows_max).combine_chunks()
-                path = write_parquet_atomically(chunk, directory)
+                path = write_parquet_atomically(chunk, directory, fsync=self.fsync)
                 written.append(LakeFile(path, event_type, day, chunk.num_rows))
         return written
 

@@ -36,9 +36,10 @@ import pyarrow.parquet as pq
 from fengkong import __version__, bounds
 from fengkong.clock import FixedClock, start_of_business_day
 from fengkong.errors import InputError, InvariantError, require
+from fengkong.ingest.dedup import SeenEvents
 from fengkong.money import Money
 from fengkong.services.baseline_policy import BaselinePolicy, DecisionRecord, ObservedBook, merge_actions
-from fengkong.services.ingest_events import IngestReport, ingest_file, open_seen_events
+from fengkong.services.ingest_events import IngestReport, ingest_tables, open_seen_events
 from fengkong.sim.ecosystem import Ecosystem
 from fengkong.sim.latent import LatentState
 from fengkong.sim.response import (
@@ -74,11 +75,6 @@ QUICK_BAD_WINDOW_DAYS: Final = 90  # shortened for the quick run
 #: days the lender watches the ecosystem before it opens for applications (features need history)
 WARM_UP_DAYS: Final = 30
 QUICK_WARM_UP_DAYS: Final = 15
-#: The response model's calibration for the demo. The scenario's risk logits put the mean consumer at about
-#: 1 % a month of going 30+ days past due; with that, the booked book's 30+ share of balance comes out near
-#: 6 % after six months, four times the prime embedded BNPL figure of CALIBRATION.md (about 1.5 %). The shift
-#: of −1.2 logit brings it back; it is reported in summary.json (simulation.response_parameters).
-DEMO_RESPONSE_PARAMETERS: Final = ResponseParameters(hazard_logit_shift=-1.2)
 ATTACK_NAMES: Final = (
     "none",
     "ring_member",
@@ -87,7 +83,7 @@ ATTACK_NAMES: Final = (
     "device_rotation",
     "account_takeover",
 )
-STAGES: Final = ("simulate", "ingest", "decide", "respond", "scoreboard")
+STAGES: Final = ("simulate", "ingest", "observe", "decide", "respond", "scoreboard")
 DPD_BUCKETS: Final = (
     ("current", 0, 0),
     ("1-30", 1, 30),
@@ -203,26 +199,24 @@ def _auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float | None:
 
 
 def _ingest(
-    batches: list[dict[str, pa.Table]], staging: Path, lake: Path, seen: Any, today: date, tally: _IngestTally
+    batches: list[dict[str, pa.Table]], lake: Path, seen: SeenEvents, today: date, tally: _IngestTally
 ) -> None:
-    """Ingest event tables through the ingestion use case (validation, dedup, lake), one call per day.
+    """Ingest the day's event tables through the ingestion use case (validation, dedup, lake), in memory.
 
-    The use case reads files, so the tables are staged as uncompressed Parquet first, one file per batch and
-    event type (in order: the ingestion keeps file order).
+    Tables of one type are concatenated in batch order (yesterday's borrower events, then today's ecosystem
+    events), so each ingestion writes one lake file per type and business date. The demo's lake is scratch
+    output, rebuilt on every run, so it is not flushed to disk (``fsync=False``): files stay atomic.
     """
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    written = 0
-    for number, tables in enumerate(batches):
-        for event_type, table in sorted(tables.items()):
+    by_type: dict[str, list[pa.Table]] = {}
+    for tables in batches:
+        for event_type, table in tables.items():
             if table.num_rows:
-                pq.write_table(table, staging / f"{number:02d}-{event_type}.parquet", compression="none")
-                written += 1
-    if written:
-        clock = FixedClock(start_of_business_day(today + timedelta(days=2)))
-        tally.add(ingest_file(staging, lake, None, seen, clock))
-    shutil.rmtree(staging)
+                by_type.setdefault(event_type, []).append(table)
+    if not by_type:
+        return
+    merged = {event_type: pa.concat_tables(tables) for event_type, tables in sorted(by_type.items())}
+    clock = FixedClock(start_of_business_day(today + timedelta(days=2)))
+    tally.add(ingest_tables(merged, lake, None, seen, clock, fsync=False))
 
 
 def _scenario(config: DemoConfig) -> Scenario:
@@ -249,7 +243,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     timings = _Timings()
     started = time.perf_counter()
     out = Path(config.out_dir)
-    for stale in ("lake", "truth", ".staging"):
+    for stale in ("lake", "truth", ".staging"):  # .staging: left by older versions
         if (out / stale).exists():
             shutil.rmtree(out / stale)
     (out / "truth").mkdir(parents=True, exist_ok=True)
@@ -258,7 +252,8 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     warm_up = min(QUICK_WARM_UP_DAYS if config.quick else WARM_UP_DAYS, int(scenario.days) // 4)
     ecosystem = Ecosystem(scenario)
     days = int(scenario.days)
-    response = BorrowerResponse(seed=config.seed, params=DEMO_RESPONSE_PARAMETERS)
+    # the response model's calibration is the scenario's (its response section and risk levels)
+    response = BorrowerResponse(seed=config.seed, params=ResponseParameters.from_scenario(scenario))
     book = ObservedBook()
     policy = BaselinePolicy()
     tally = _IngestTally()
@@ -266,7 +261,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     events_by_type: Counter[str] = Counter()
     pending_applications: pa.Table | None = None
     unsent: list[dict[str, pa.Table]] = []  # borrower events not yet ingested
-    lake, staging = out / "lake", out / ".staging"
+    lake = out / "lake"
     first_date: date | None = None
     with open_seen_events(None, FixedClock(start_of_business_day(date(2000, 1, 1)))) as seen:
         for day in range(days):
@@ -279,8 +274,9 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             book.start_day(day, today)
             with timings.stage("ingest"):
                 # yesterday's borrower events and today's ecosystem events, in one ingestion
-                _ingest([*unsent, ecosystem_tables], staging, lake, seen, today, tally)
+                _ingest([*unsent, ecosystem_tables], lake, seen, today, tally)
                 unsent = []
+            with timings.stage("observe"):
                 book.observe(ecosystem_tables)
             if day < warm_up:  # the lender is not open yet: it only watches
                 _count(events_by_type, ecosystem_tables)
@@ -296,7 +292,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
                 actions = merge_actions(decided, policy.review(book, today))
             with timings.stage("respond"):
                 answered = response.step(ecosystem.state, actions, day, today)
-            with timings.stage("ingest"):
+            with timings.stage("observe"):
                 unsent.append(answered.events)
                 book.observe(answered.events)
                 policy.observe_draws(answered.events["draw"])
@@ -307,7 +303,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             if on_progress is not None:
                 on_progress("days simulated", day + 1, days)
         with timings.stage("ingest"):
-            _ingest(unsent, staging, lake, seen, ecosystem.current_date(), tally)
+            _ingest(unsent, lake, seen, ecosystem.current_date(), tally)
     require(truth_log.last is not None and first_date is not None, "the demo ran no day")
     for name, truth_tables in sorted(truth_log.ecosystem.items()):
         pq.write_table(
@@ -401,10 +397,15 @@ def _summary(
             "days": days,
             "first_business_date": first_date.isoformat(),
             "warm_up_days": warm_up,
-            "response_parameters": {
-                "hazard_logit_shift": response.params.hazard_logit_shift,
-                "beta_debt_burden": response.params.beta_debt_burden,
-                "acceptance_probability": response.params.acceptance_probability,
+            "risk_logit_means": {
+                "consumer": scenario.risk.consumer_logit_mean,
+                "rider": scenario.risk.rider_logit_mean,
+                "merchant": scenario.risk.merchant_logit_mean,
+                "supplier": scenario.risk.supplier_logit_mean,
+            },
+            "response_parameters": {  # JSON carries amounts as strings
+                name: _money(value) if name.endswith("_fen") else value
+                for name, value in scenario.response.model_dump(mode="json").items()
             },
             "events_by_type": dict(sorted(events_by_type.items())),
             "events_total": int(sum(events_by_type.values())),

@@ -1,4 +1,8 @@
-"""Use case: ingest a file of events — validate, deduplicate by event ID, write the lake, publish.
+"""Use case: ingest events — validate, deduplicate by event ID, write the lake, publish.
+
+Two entry points share one pipeline (validation, deduplication, lake writing, publication):
+:func:`ingest_file` for files and :func:`ingest_tables` for Arrow tables already in memory (the demo loop,
+which would otherwise stage every day's tables on disk and read them back).
 
 :func:`ingest_file` streams the input in batches of at most ``bounds.ingest_batch_events_max`` records, so
 memory stays bounded however large the file. For every batch:
@@ -17,7 +21,7 @@ raised; an unreadable file raises :class:`~fengkong.errors.InputError`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,7 +35,8 @@ from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.domain.events import Event
 from fengkong.errors import InputError, require
-from fengkong.ingest.dedup import EventKey, InMemorySeenEvents, SeenEvents, keep_new
+from fengkong.ingest.dedup import EventKey, SeenEvents, keep_new
+from fengkong.ingest.digest_dedup import DigestSeenEvents
 from fengkong.ingest.lake import LakeFile, LakeWriter
 from fengkong.ingest.seen_store import StoreSeenEvents
 from fengkong.ingest.sources import (
@@ -147,11 +152,15 @@ class _Pipeline:
         self.tally.reject(validated.rejections, validated.rejected_count)
         types = sorted(validated.tables)
         rows = np.concatenate([validated.row_numbers[t] for t in types]) if types else np.empty(0, np.int64)
-        keys = [key for t in types for key in _table_keys(t, validated.tables[t])]
         order = np.argsort(rows, kind="stable")
-        keep_in_order = keep_new([keys[index] for index in order.tolist()], self.seen)
-        keep = np.zeros(len(keys), dtype=np.bool_)
-        keep[order] = keep_in_order
+        keep = np.zeros(len(rows), dtype=np.bool_)
+        if isinstance(self.seen, DigestSeenEvents):  # columnar: one call for the whole batch
+            ids = [validated.tables[t].column("event_id") for t in types]
+            all_ids = pa.chunked_array([chunk for column in ids for chunk in column.chunks], pa.string())
+            keep[order] = self.seen.keep_new_ids(all_ids.take(pa.array(order)))
+        else:
+            keys = [key for t in types for key in _table_keys(t, validated.tables[t])]
+            keep[order] = keep_new([keys[index] for index in order.tolist()], self.seen)
         new_tables: dict[str, pa.Table] = {}
         new_rows: dict[str, np.ndarray] = {}
         offset = 0
@@ -161,7 +170,7 @@ class _Pipeline:
             offset += table_of_type.num_rows
             new_tables[event_type] = table_of_type.filter(pa.array(mask))
             new_rows[event_type] = validated.row_numbers[event_type][mask]
-        self.tally.duplicates += len(keys) - int(keep.sum())
+        self.tally.duplicates += len(rows) - int(keep.sum())
 
         def ordered_events() -> list[Event]:
             numbered: list[tuple[int, Event]] = []
@@ -217,13 +226,16 @@ def ingest_file(
         work()
         if on_progress is not None:
             on_progress(Progress(done, total, pipeline.tally.read, pipeline.tally.accepted))
-    tally = pipeline.tally
+    return _report(str(source), pipeline.tally)
+
+
+def _report(source: str, tally: _Tally) -> IngestReport:
     require(
         tally.read == tally.accepted + tally.duplicates + tally.rejected,
         f"ingest counts do not add up: {tally}",
     )
     return IngestReport(
-        source=str(source),
+        source=source,
         read=tally.read,
         accepted=tally.accepted,
         duplicates=tally.duplicates,
@@ -233,6 +245,34 @@ def ingest_file(
         rejections=tuple(tally.rejections),
         lake_files=tuple(file.path for file in tally.files),
     )
+
+
+def ingest_tables(
+    tables_by_type: Mapping[str, pa.Table],
+    lake_dir: Path | str,
+    transport: Transport | None,
+    seen: SeenEvents,
+    clock: Clock,
+    *,
+    batch_events: int = bounds.ingest_batch_events_max,
+    fsync: bool = True,
+) -> IngestReport:
+    """Ingest Arrow tables held in memory, in the columnar layout, as :func:`ingest_file` ingests files.
+
+    The tables go through the same pipeline — validation, deduplication, the lake, the transport — in the
+    mapping's order, each in slices of at most ``batch_events`` rows; a rejection's ``line`` is the 1-based
+    row in its table and its ``file`` the mapping's key. ``fsync=False`` is only for a scratch lake rebuilt
+    on every run (the demo's): the files are still atomic, but not flushed to disk.
+    """
+    if not 0 < batch_events <= bounds.ingest_batch_events_max:
+        raise InputError(f"must be in [1, {bounds.ingest_batch_events_max}]", field="batch_events")
+    pipeline = _Pipeline(LakeWriter(lake_dir, fsync=fsync), transport, seen, clock)
+    for name, table in tables_by_type.items():
+        if not isinstance(table, pa.Table):
+            raise InputError(f"expected an Arrow table, got {type(table).__name__}", field=name)
+        for start in range(0, table.num_rows, batch_events):
+            pipeline.table(table.slice(start, batch_events), start + 1, name)
+    return _report("memory", pipeline.tally)
 
 
 # -- wiring for the command line and the demo (so that cli/ never imports ingest/ or store/) ---------------
@@ -277,9 +317,10 @@ def drain_in_process(transport: Transport) -> int:
 @contextmanager
 def open_seen_events(database_url: str | None, clock: Clock) -> Iterator[SeenEvents]:
     """Deduplication for one run: the database's ``ingested_events`` table when ``database_url`` is given
-    (migrated with ``fengkong db upgrade``), else an in-memory window (this run only)."""
+    (migrated with ``fengkong db upgrade``), else an in-memory window of 128-bit digests (this run only;
+    :class:`~fengkong.ingest.digest_dedup.DigestSeenEvents`, about 20 bytes an event ID)."""
     if database_url is None:
-        yield InMemorySeenEvents()
+        yield DigestSeenEvents()
         return
     with StoreSeenEvents.from_url(database_url, clock) as seen:
         yield seen

@@ -9,10 +9,13 @@ ground truth, kept apart (:class:`ResponseTruth`). Everything is vectorised over
 ``seed``: day ``d`` draws from ``numpy.random.default_rng(SeedSequence([seed, d]))``, always in the same
 order and always full-sized, so two runs that differ only in the lender's actions share their randomness.
 
+The parameters (:class:`ResponseParameters`) come from the scenario's ``response`` section, so a scenario
+file holds the whole calibration (``sim/default_scenario.yaml``).
+
 How delinquency works (the calibration targets are in ``/work/shared/CALIBRATION.md``):
 
 * On each due date a borrower who owes something becomes *distressed* with the monthly hazard
-  ``h = sigmoid(risk_logit + hazard_logit_shift + beta_debt_burden · min(DSR, cap))``, where DSR is the
+  ``h = sigmoid(risk_logit + beta_debt_burden · min(DSR, cap))``, where DSR is the
   monthly debt service on this lender's books over monthly income. A distressed borrower cannot pay for at
   least 30 days, so ``h`` is the monthly probability of going 30+ days past due — the definition of
   ``risk_logit`` in the latent-state contract, raised by debt burden. Cutting a line lowers later draws,
@@ -38,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -48,6 +52,7 @@ from fengkong.clock import start_of_business_day
 from fengkong.domain.events import column_layout
 from fengkong.errors import InputError, InvariantError
 from fengkong.sim.latent import BoolArray, FloatArray, IntArray, LatentState, StrArray
+from fengkong.sim.scenario import ResponseSection, Scenario, load_scenario
 
 #: Products a borrower can hold, in slot order. One account per borrower and product at a time.
 PRODUCTS: Final[tuple[str, ...]] = ("bnpl", "installment", "revolving", "merchant")
@@ -73,73 +78,83 @@ _UNKNOWN_ACCOUNT_PREFIX: Final = "acct-unknown-"
 
 @dataclass(frozen=True, slots=True)
 class ResponseParameters:
-    """Parameters of the borrower-response model, each a judgement or a calibration target.
+    """Parameters of the borrower-response model, built from a scenario's ``response`` section.
 
-    Probabilities are per day unless named ``monthly``; amounts are fen.
+    The values, each with its basis, live in ``sim/default_scenario.yaml`` (``response:``), not here: use
+    :meth:`from_scenario` or :func:`default_response_parameters`, and ``dataclasses.replace`` to vary one.
+    Probabilities are per day unless named ``monthly``; amounts are fen. The level of default risk is the
+    latent ``risk_logit`` (the scenario's ``risk`` section); these parameters shape what happens around it.
     """
 
     # -- default risk -------------------------------------------------------------------------------
     #: logit added per unit of debt-service-to-income (DSR); > 0 so that debt raises default risk.
-    beta_debt_burden: float = 2.0
-    #: DSR is capped here before it enters the hazard (a DSR of 3 is already hopeless).
-    debt_burden_cap: float = 3.0
-    #: shift of every borrower's logit: the lever to recalibrate a scenario's risk level.
-    hazard_logit_shift: float = 0.0
-    #: technical (self-curing) misses per distressed miss; 0.86 / 0.14 ≈ 6.1 gives 86 % cure within 30 days.
-    technical_miss_multiple: float = 6.1
-    #: daily cure probability of a technical miss (cured by 29 days at the latest); 0.10 makes about half of
-    #: the 1–30 bucket at a month end roll to 31–60 a month later.
-    technical_cure_daily: float = 0.10
+    beta_debt_burden: float
+    #: DSR is capped here before it enters the hazard.
+    debt_burden_cap: float
+    #: technical (self-curing) misses per distressed miss (86 % cure within 30 days).
+    technical_miss_multiple: float
+    #: daily cure probability of a technical miss (cured by 29 days at the latest).
+    technical_cure_daily: float
     #: daily cure probability in collections of a distressed borrower more than 30 days past due.
-    distressed_cure_daily: float = 0.01
-    default_days_past_due: int = 90
-    write_off_days_past_due: int = 180
+    distressed_cure_daily: float
+    default_days_past_due: int
+    write_off_days_past_due: int
     # -- acceptance and use -------------------------------------------------------------------------
-    #: probability an approved applicant accepts and draws down (Qifu 60 %).
-    acceptance_probability: float = 0.60
-    #: BNPL and revolving utilisation of each borrower ~ Beta(a, b); mean a / (a + b) = 0.35 (PBOC 38.6 %).
-    utilisation_beta_a: float = 1.4
-    utilisation_beta_b: float = 2.6
+    #: probability an approved applicant accepts and draws down.
+    acceptance_probability: float
+    #: BNPL and revolving utilisation of each borrower ~ Beta(a, b).
+    utilisation_beta_a: float
+    utilisation_beta_b: float
     #: probability of a purchase on a given day for an open BNPL or revolving line.
-    draw_daily: float = 0.12
+    draw_daily: float
     #: revolving minimum payment as a share of the statement balance.
-    revolving_minimum_share: float = 0.10
+    revolving_minimum_share: float
     # -- applications -------------------------------------------------------------------------------
     #: daily application probability per product (columns: PRODUCTS) for each kind (rows: consumer, rider,
     #: merchant, supplier), for a borrower without that product.
-    application_daily: tuple[tuple[float, float, float, float], ...] = (
-        (0.0020, 0.0006, 0.0004, 0.0),
-        (0.0020, 0.0010, 0.0004, 0.0),
-        (0.0, 0.0, 0.0, 0.0020),
-        (0.0, 0.0, 0.0, 0.0010),
-    )
+    application_daily: tuple[tuple[float, float, float, float], ...]
     #: need: odds of applying rise with latent risk by exp(need_risk_slope · (risk_logit − median)).
-    need_risk_slope: float = 0.15
+    need_risk_slope: float
     #: need: an income fallen by more than ``income_shock_drop`` over 30 days multiplies applications.
-    income_shock_drop: float = 0.20
-    income_shock_multiplier: float = 3.0
-    #: fraudsters (synthetic identities, rings, bust-out) apply this many times more often per product, and
-    #: once they apply they apply for every product at once (so they file more applications). With 1.0 the
-    #: fraudulent share of applications is a few times their share of the population (CALIBRATION.md: 3 %).
-    fraud_application_multiplier: float = 1.0
+    income_shock_drop: float
+    income_shock_multiplier: float
+    #: fraudsters apply this many times more often per product, and once they apply they apply for every
+    #: product at once.
+    fraud_application_multiplier: float
     #: days before a borrower applies again for a product after applying.
-    reapply_days: int = 30
-    #: requested BNPL or revolving line: log-normal, median 3,000 yuan (CALIBRATION.md).
-    line_request_median_fen: int = 300_000
-    line_request_sigma: float = 0.6
-    #: cash-loan ticket: log-normal with mean about 7,000 yuan, terms 9 or 12 months.
-    ticket_median_fen: int = 550_000
-    ticket_sigma: float = 0.7
-    #: merchant loan: median 20,000 yuan, 3 months (MYbank).
-    merchant_ticket_median_fen: int = 2_000_000
-    merchant_ticket_sigma: float = 0.6
-    merchant_term_months: int = 3
+    reapply_days: int
+    #: requested BNPL or revolving line: log-normal.
+    line_request_median_fen: int
+    line_request_sigma: float
+    #: cash-loan ticket: log-normal, terms 9 or 12 months.
+    ticket_median_fen: int
+    ticket_sigma: float
+    #: merchant loan.
+    merchant_ticket_median_fen: int
+    merchant_ticket_sigma: float
+    merchant_term_months: int
     #: declared income = true income × log-normal noise; fraudsters inflate it by this factor.
-    declared_income_sigma: float = 0.10
-    fraud_income_inflation: float = 2.0
+    declared_income_sigma: float
+    fraud_income_inflation: float
     # -- scams --------------------------------------------------------------------------------------
     #: days a coerced victim keeps drawing and transferring out, starting on ``scam_day``.
-    scam_window_days: int = 3
+    scam_window_days: int
+
+    @classmethod
+    def from_section(cls, section: ResponseSection) -> ResponseParameters:
+        """From a validated ``response`` section of a scenario file."""
+        values = section.model_dump()
+        rates = section.application_daily
+        values["application_daily"] = tuple(
+            (kind.bnpl, kind.installment, kind.revolving, kind.merchant)
+            for kind in (rates.consumer, rates.rider, rates.merchant, rates.supplier)
+        )
+        return cls(**values)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> ResponseParameters:
+        """The response model of ``scenario`` (its ``response`` section)."""
+        return cls.from_section(scenario.response)
 
     def __post_init__(self) -> None:
         if self.beta_debt_burden <= 0:
@@ -162,6 +177,12 @@ class ResponseParameters:
             raise InputError("needs 4 kinds × 4 products", field="application_daily")
         if not 0 < self.default_days_past_due < self.write_off_days_past_due:
             raise InputError("0 < default < write-off days past due", field="default_days_past_due")
+
+
+@cache
+def default_response_parameters() -> ResponseParameters:
+    """The response model of the packaged default scenario (``sim/default_scenario.yaml``)."""
+    return ResponseParameters.from_scenario(load_scenario())
 
 
 def _empty_int(size: int = 0) -> IntArray:
@@ -295,9 +316,9 @@ def debt_burden(monthly_debt_service_fen: IntArray, monthly_income_fen: IntArray
 def monthly_hazard(
     state: LatentState, monthly_debt_service_fen: IntArray, params: ResponseParameters
 ) -> FloatArray:
-    """Monthly probability of going 30+ days past due: sigmoid(risk_logit + shift + β·min(DSR, cap))."""
+    """Monthly probability of going 30+ days past due: sigmoid(risk_logit + β·min(DSR, cap))."""
     burden = debt_burden(monthly_debt_service_fen, state.monthly_income_fen, params.debt_burden_cap)
-    return sigmoid(state.risk_logit + params.hazard_logit_shift + params.beta_debt_burden * burden)
+    return sigmoid(state.risk_logit + params.beta_debt_burden * burden)
 
 
 def true_pd_6m(
@@ -308,7 +329,7 @@ def true_pd_6m(
     Six monthly hazards at today's latent risk and debt burden; fraudsters never repay, so theirs is 1.
     Pass zeros for ``monthly_debt_service_fen`` to get the PD at zero debt.
     """
-    params = params or ResponseParameters()
+    params = params or default_response_parameters()
     hazard = monthly_hazard(state, monthly_debt_service_fen, params)
     pd = 1.0 - (1.0 - hazard) ** 6
     return np.asarray(np.where(state.fraud, 1.0, pd), dtype=np.float64)
@@ -361,7 +382,7 @@ class BorrowerResponse:
     """
 
     def __init__(self, seed: int, params: ResponseParameters | None = None) -> None:
-        self.params = params or ResponseParameters()
+        self.params = params or default_response_parameters()
         self.seed = int(seed)
         self._size = 0
         self._index: dict[str, int] = {}

@@ -324,6 +324,67 @@ class IdentifiersSection(_Section):
     phone_prefix: str = Field(pattern=r"^\+86\d{4}$")
 
 
+class ProductRates(_Section):
+    """One value per product (the products of ``sim/response.py``)."""
+
+    bnpl: float = Field(ge=0, le=1)
+    installment: float = Field(ge=0, le=1)
+    revolving: float = Field(ge=0, le=1)
+    merchant: float = Field(ge=0, le=1)
+
+
+class ApplicationRates(_Section):
+    """Daily application probability per product, for each kind of borrower without that product."""
+
+    consumer: ProductRates
+    rider: ProductRates
+    merchant: ProductRates
+    supplier: ProductRates
+
+
+class ResponseSection(_Section):
+    """The borrower-response model (``sim/response.py``): delinquency, use, applications and scams.
+
+    The level of default risk is not here: it is ``risk.*_logit_mean`` (the monthly odds of going 30+ days
+    past due at zero debt); this section says how debt, delinquency and borrowing behave around it.
+    """
+
+    beta_debt_burden: float = Field(gt=0, le=20)
+    debt_burden_cap: float = Field(gt=0, le=20)
+    technical_miss_multiple: float = Field(ge=0, le=100)
+    technical_cure_daily: float = Field(ge=0, le=1)
+    distressed_cure_daily: float = Field(ge=0, le=1)
+    default_days_past_due: int = Field(ge=1, le=bounds.sim_days_max)
+    write_off_days_past_due: int = Field(ge=1, le=bounds.sim_days_max)
+    acceptance_probability: float = Field(ge=0, le=1)
+    utilisation_beta_a: float = Field(gt=0, le=100)
+    utilisation_beta_b: float = Field(gt=0, le=100)
+    draw_daily: float = Field(ge=0, le=1)
+    revolving_minimum_share: float = Field(ge=0, le=1)
+    application_daily: ApplicationRates
+    need_risk_slope: float = Field(ge=-5, le=5)
+    income_shock_drop: float = Field(ge=0, lt=1)
+    income_shock_multiplier: float = Field(ge=0, le=100)
+    fraud_application_multiplier: float = Field(ge=0, le=100)
+    reapply_days: int = Field(ge=0, le=bounds.sim_days_max)
+    line_request_median_fen: int = Field(gt=0, le=100_000_000)
+    line_request_sigma: float = Field(ge=0, le=3)
+    ticket_median_fen: int = Field(gt=0, le=100_000_000)
+    ticket_sigma: float = Field(ge=0, le=3)
+    merchant_ticket_median_fen: int = Field(gt=0, le=1_000_000_000)
+    merchant_ticket_sigma: float = Field(ge=0, le=3)
+    merchant_term_months: int = Field(ge=1, le=360)
+    declared_income_sigma: float = Field(ge=0, le=3)
+    fraud_income_inflation: float = Field(ge=0, le=100)
+    scam_window_days: int = Field(ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _check(self) -> ResponseSection:
+        if not self.default_days_past_due < self.write_off_days_past_due:
+            raise ValueError("default_days_past_due must be below write_off_days_past_due")
+        return self
+
+
 class ScenarioFile(_Section):
     """The whole scenario file after merging over the default (the pydantic view, used to validate)."""
 
@@ -344,6 +405,7 @@ class ScenarioFile(_Section):
     fraud: FraudSection
     events: EventsSection
     identifiers: IdentifiersSection
+    response: ResponseSection
 
 
 @dataclass(frozen=True)
@@ -371,6 +433,7 @@ class Scenario:
     fraud: FraudSection
     events: EventsSection
     identifiers: IdentifiersSection
+    response: ResponseSection
     name: str = "default"
 
     def behaviour_for_month(self, month: int) -> BehaviourSection:
@@ -463,6 +526,7 @@ def scenario_from_mapping(
         fraud=parsed.fraud,
         events=parsed.events,
         identifiers=parsed.identifiers,
+        response=parsed.response,
         name=name,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -21,6 +22,7 @@ from fengkong.sim.response import (
     ResponseDay,
     ResponseParameters,
     annuity_payment_fen,
+    default_response_parameters,
     monthly_hazard,
     true_pd_6m,
 )
@@ -153,7 +155,7 @@ def test_cutting_a_line_lowers_later_debt_and_default() -> None:
 def test_default_risk_rises_with_debt_burden() -> None:
     state = make_state(5, risk_logit=-4.0, income_fen=500_000)
     debts = [np.full(5, debt, dtype=np.int64) for debt in (0, 100_000, 250_000, 500_000, 1_500_000)]
-    hazards = [monthly_hazard(state, debt, ResponseParameters()).mean() for debt in debts]
+    hazards = [monthly_hazard(state, debt, default_response_parameters()).mean() for debt in debts]
     pds = [true_pd_6m(state, debt).mean() for debt in debts]
     assert all(a < b for a, b in itertools.pairwise(hazards))
     assert all(a < b for a, b in itertools.pairwise(pds))
@@ -182,7 +184,7 @@ def test_true_pd_of_fraud_is_one_and_needs_positive_beta() -> None:
     assert true_pd_6m(state, np.zeros(2, dtype=np.int64)).tolist()[0] == 1.0
     assert 0.0 < true_pd_6m(state, np.zeros(2, dtype=np.int64)).tolist()[1] < 0.2
     with pytest.raises(InputError, match="beta_debt_burden"):
-        ResponseParameters(beta_debt_burden=0.0)
+        replace(default_response_parameters(), beta_debt_burden=0.0)
 
 
 def test_fraud_draws_to_the_limit_and_never_repays() -> None:
@@ -347,3 +349,19 @@ def test_parties_not_yet_registered_do_not_apply() -> None:
     assert applicants
     assert applicants <= set(state.party_id[: size // 2].tolist())
     assert PRODUCTS[0] in set(concat(results, "loan_application").column("product").to_pylist())
+
+
+def test_the_parameters_come_from_the_scenario() -> None:
+    from fengkong.sim.scenario import load_scenario, scenario_from_mapping
+
+    default = default_response_parameters()
+    assert default == ResponseParameters.from_scenario(load_scenario())
+    assert default.application_daily[1] == (0.0020, 0.0010, 0.0004, 0.0)  # riders: bnpl, installment, ...
+    changed = scenario_from_mapping(
+        {"response": {"beta_debt_burden": 3.5, "application_daily": {"rider": {"installment": 0.002}}}}
+    )
+    params = ResponseParameters.from_scenario(changed)
+    assert params.beta_debt_burden == 3.5
+    assert params.application_daily[1] == (0.0020, 0.0020, 0.0004, 0.0)
+    assert params.technical_miss_multiple == default.technical_miss_multiple
+    assert BorrowerResponse(seed=1).params == default

@@ -59,6 +59,11 @@ def test_drift_changes_behaviour_from_its_month_only() -> None:
         ({"scale": "huge"}, "scale"),
         ({"riders": {"activity_class_weights": [0.5, 0.5]}}, "riders.activity_class_weights.2"),
         ({"identifiers": {"phone_prefix": "+1800"}}, "identifiers.phone_prefix"),
+        ({"response": {"beta_debt_burden": 0.0}}, "response.beta_debt_burden"),
+        ({"response": {"acceptance_probability": 1.5}}, "response.acceptance_probability"),
+        ({"response": {"application_daily": {"rider": {"mortgage": 0.1}}}}, "response.application_daily.rider.mortgage"),
+        ({"response": {"hazard_logit_shift": -1.2}}, "response.hazard_logit_shift"),
+        ({"response": {"default_days_past_due": 200}}, "response"),
         (
             {
                 "fraud": {
