@@ -190,10 +190,13 @@ class ObservedBook:
         self._devices(table.column("party_id").to_pylist(), table.column("device_id").to_pylist())
 
     def _devices(self, parties: list[str | None], devices: list[str | None]) -> None:
-        for party, device in set(zip(parties, devices, strict=True)):
-            if party is None or device is None:
-                continue
-            position = int(self.positions([party])[0])
+        pairs = sorted(
+            (party, device)
+            for party, device in set(zip(parties, devices, strict=True))
+            if party is not None and device is not None
+        )
+        positions = self.positions([party for party, _device in pairs]).tolist()
+        for position, (_party, device) in zip(positions, pairs, strict=True):
             self.party_devices.setdefault(position, set()).add(device)
             self.device_parties.setdefault(device, set()).add(position)
 

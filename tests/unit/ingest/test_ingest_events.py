@@ -211,3 +211,55 @@ def test_files_replayed_in_any_interleaving_leave_each_event_once_in_the_lake(
         assert sorted(in_lake) == sorted(every_id)
         published = [d.event.event_id for d in transport.consume("c", bounds.stream_read_batch_events_max)]
         assert sorted(published) == sorted(every_id)
+
+
+# -- ingest_tables: the same pipeline over tables held in memory ---------------------------------------------
+
+
+def test_tables_in_memory_give_the_lake_and_report_of_the_same_files(tmp_path: Path) -> None:
+    from fengkong.ingest.digest_dedup import DigestSeenEvents
+    from fengkong.services.ingest_events import ingest_tables
+
+    orders = events_to_table("order_placed", [parse_record(r, CLOCK) for r in _records(30)])
+    review_records = _records(12, "review_posted")
+    reviews = events_to_table("review_posted", [parse_record(r, CLOCK) for r in review_records])
+    replayed = orders.slice(5, 10)  # a replay inside the same ingestion
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for number, table in enumerate((orders, reviews, replayed)):
+        pq.write_table(table, folder / f"{number:02d}.parquet")
+    from_files = ingest_file(folder, tmp_path / "a", None, InMemorySeenEvents(), CLOCK, batch_events=7)
+    transport = InProcessTransport()
+    seen = DigestSeenEvents()
+    tables = {"orders": orders, "reviews": reviews, "replayed": replayed}
+    in_memory = ingest_tables(tables, tmp_path / "b", transport, seen, CLOCK, batch_events=7)
+    assert (in_memory.read, in_memory.accepted, in_memory.duplicates, in_memory.rejected) == (52, 42, 10, 0)
+    by_type = {"order_placed": 30, "review_posted": 12}
+    assert in_memory.accepted_by_type == from_files.accepted_by_type == by_type
+    assert in_memory.source == "memory" and in_memory.published == 42
+    for event_type in ("order_placed", "review_posted"):
+        assert read_lake_table(tmp_path / "a", event_type).equals(read_lake_table(tmp_path / "b", event_type))
+    published = [delivery.event.event_id for delivery in transport.consume("c", 100)]
+    assert sorted(published) == [f"order_placed-{n:04d}" for n in range(30)] + [
+        f"review_posted-{n:04d}" for n in range(12)
+    ]
+    again = ingest_tables(tables, tmp_path / "b", None, seen, CLOCK, fsync=False)
+    assert (again.accepted, again.duplicates) == (0, 52)  # a replay adds nothing
+
+
+def test_tables_in_memory_report_rejections_by_table_and_row(tmp_path: Path) -> None:
+    from fengkong.services.ingest_events import ingest_tables
+
+    table = events_to_table("review_posted", [parse_record(r, CLOCK) for r in _records(12, "review_posted")])
+    stars = table.column("stars").to_pylist()
+    stars[10] = 6
+    table = table.set_column(table.schema.get_field_index("stars"), "stars", [stars])
+    with open_seen_events(None, CLOCK) as seen:
+        report = ingest_tables({"reviews": table}, tmp_path / "lake", None, seen, CLOCK, batch_events=4)
+    assert (report.accepted, report.rejected) == (11, 1)
+    (rejection,) = report.rejections
+    assert (rejection.file, rejection.line, rejection.field) == ("reviews", 11, "stars")
+    with pytest.raises(InputError, match="batch_events"):
+        ingest_tables({"reviews": table}, tmp_path / "lake", None, seen, CLOCK, batch_events=0)
+    with pytest.raises(InputError, match="reviews"):
+        ingest_tables({"reviews": [1, 2]}, tmp_path / "lake", None, seen, CLOCK)  # type: ignore[dict-item]

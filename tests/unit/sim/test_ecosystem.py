@@ -228,7 +228,12 @@ def test_thin_and_thick_share_the_same_latent_risk() -> None:
     real = ~state.fraud[:n]
     thin = np.sort(population.consumers.intrinsic_logit[real & state.thin_file[:n]])
     thick = np.sort(population.consumers.intrinsic_logit[real & ~state.thin_file[:n]])
-    grid = np.linspace(-8, -1, 200)
+    risk = scenario.risk  # the KS grid spans the consumers' risk, ±4 sd around its mean
+    grid = np.linspace(
+        risk.consumer_logit_mean - 4 * risk.consumer_logit_sd,
+        risk.consumer_logit_mean + 4 * risk.consumer_logit_sd,
+        200,
+    )
     ks = np.abs(np.searchsorted(thin, grid) / thin.size - np.searchsorted(thick, grid) / thick.size).max()
     critical = 1.63 * np.sqrt((thin.size + thick.size) / (thin.size * thick.size))  # KS at 1 %
     assert ks < critical

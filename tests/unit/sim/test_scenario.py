@@ -61,7 +61,10 @@ def test_drift_changes_behaviour_from_its_month_only() -> None:
         ({"identifiers": {"phone_prefix": "+1800"}}, "identifiers.phone_prefix"),
         ({"response": {"beta_debt_burden": 0.0}}, "response.beta_debt_burden"),
         ({"response": {"acceptance_probability": 1.5}}, "response.acceptance_probability"),
-        ({"response": {"application_daily": {"rider": {"mortgage": 0.1}}}}, "response.application_daily.rider.mortgage"),
+        (
+            {"response": {"application_daily": {"rider": {"mortgage": 0.1}}}},
+            "response.application_daily.rider.mortgage",
+        ),
         ({"response": {"hazard_logit_shift": -1.2}}, "response.hazard_logit_shift"),
         ({"response": {"default_days_past_due": 200}}, "response"),
         (
@@ -101,3 +104,43 @@ def test_unreadable_and_malformed_files_are_refused(tmp_path: Path) -> None:
     listed.write_text("- 1\n- 2\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="mapping"):
         load_scenario(listed)
+
+
+def test_the_stress_world_is_more_delinquent_during_its_shock_only() -> None:
+    """Same seed, same people: before the shock the worlds agree; in it, every hazard's odds are ×3."""
+    import numpy as np
+
+    from fengkong.sim.ecosystem import Ecosystem
+    from fengkong.sim.response import default_response_parameters, monthly_hazard
+
+    calm = Ecosystem(load_scenario(scale="tiny", days=70))
+    stress = Ecosystem(load_scenario(REPO / "scenarios" / "stress.yaml", scale="tiny", days=70))
+    params = default_response_parameters()
+    hazards: dict[str, list[float]] = {"calm": [], "stress": []}
+    for day in range(70):
+        calm.step()
+        stress.step()
+        if day in (40, 69):  # month 1 (before the shock) and month 2 (in it)
+            for name, world in (("calm", calm), ("stress", stress)):
+                debt = np.zeros(len(world.state), dtype=np.int64)
+                hazards[name].append(float(monthly_hazard(world.state, debt, params).mean()))
+    assert hazards["stress"][0] == pytest.approx(hazards["calm"][0], rel=0.05)
+    assert hazards["stress"][1] > 2.5 * hazards["calm"][1]
+
+
+@pytest.mark.parametrize(
+    ("name", "differs"),
+    [
+        ("stress", lambda s: s.macro_multiplier(3) == 3.0),
+        ("drift", lambda s: s.behaviour_for_month(3) != s.behaviour),
+        ("fraud_burst", lambda s: s.fraud.burst is not None and s.fraud.burst.fraud_share == 0.5),
+        ("thin_file_heavy", lambda s: s.population.thin_file_share == 0.55),
+    ],
+)
+def test_every_repository_scenario_keeps_the_default_calibration_but_its_own_change(
+    name: str, differs: object
+) -> None:
+    default = load_scenario()
+    scenario = load_scenario(REPO / "scenarios" / f"{name}.yaml")
+    assert callable(differs) and differs(scenario) and not differs(default)
+    assert scenario.response == default.response and scenario.risk == default.risk
