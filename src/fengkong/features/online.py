@@ -50,6 +50,7 @@ from fengkong.features.spec import (
     Operator,
     Source,
     Window,
+    WindowKind,
     parse_entity,
     sources_of,
 )
@@ -231,6 +232,7 @@ class _CompiledSource:
     predicates: tuple[tuple[str, Callable[[object], bool]], ...]
 
 
+_NOT_YET: Final = object()  # a span not yet looked up in this read
 _ZERO_WHEN_EMPTY: Final = frozenset({Aggregation.COUNT, Aggregation.SUM, Aggregation.DISTINCT_COUNT})
 
 
@@ -240,6 +242,8 @@ class _PlannedMeasure:
     window: Window
     window_id: int
     sources: tuple[int, ...]  # source numbers
+    span_keys: tuple[tuple[int, int], ...]  # (source, window id) per source: the read's span cache keys
+    rolling_us: int | None  # a rolling window's length in µs (None for calendar windows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,18 +440,26 @@ class OnlineFeatureEngine:
                 else ()
             )
             features.append(_PlannedFeature(spec.name, spec.aggregation, ids, seconds))
-        measures = tuple(
-            _PlannedMeasure(
-                m.aggregation,
-                m.window,
-                self._window_ids.setdefault(m.window, len(self._window_ids)),
-                tuple(self._source_index[s] for s in m.sources),
+        measures = []
+        for m in measure_ids:
+            window_id = self._window_ids.setdefault(m.window, len(self._window_ids))
+            sources = tuple(self._source_index[s] for s in m.sources)
+            rolling_us = (
+                m.window.length * MICROSECONDS_PER_SECOND if m.window.kind is WindowKind.ROLLING else None
             )
-            for m in measure_ids
-        )
+            measures.append(
+                _PlannedMeasure(
+                    m.aggregation,
+                    m.window,
+                    window_id,
+                    sources,
+                    tuple((source, window_id) for source in sources),
+                    rolling_us,
+                )
+            )
         if len(self._plans) >= bounds.online_read_plans_max:
             self._plans.clear()
-        plan = self._plans[key] = _ReadPlan(tuple(features), measures)
+        plan = self._plans[key] = _ReadPlan(tuple(features), tuple(measures))
         return plan
 
     def _measure(
@@ -458,20 +470,26 @@ class OnlineFeatureEngine:
         span_cache: dict[tuple[int, int], tuple[_Log, int, int] | None],
     ) -> FeatureValue:
         spans: list[tuple[_Log, int, int]] = []
-        for source in measure.sources:
-            key = (source, measure.window_id)
-            if key in span_cache:
-                found = span_cache[key]
-            else:
+        for key in measure.span_keys:
+            found = span_cache.get(key, _NOT_YET)
+            if found is _NOT_YET:
                 found = None
-                log = self._logs.get((source, entity_id))
+                log = self._logs.get((key[0], entity_id))
                 if log is not None and log.times:
-                    low, high = log.span(measure.window, as_of_us)
+                    if log.stale_from is not None:
+                        log.refresh()
+                    times = log.times
+                    if measure.rolling_us is not None:
+                        low = bisect_right(times, as_of_us - measure.rolling_us)
+                    else:
+                        start, _ = window_start_us(measure.window, as_of_us)
+                        low = bisect_left(times, start)
+                    high = bisect_right(times, as_of_us)
                     if high > low:
                         found = (log, low, high)
                 span_cache[key] = found
             if found is not None:
-                spans.append(found)
+                spans.append(found)  # type: ignore[arg-type]
         aggregation = measure.aggregation
         if len(spans) <= 1:  # one log in the window: the common case, without generator overhead
             if not spans:
