@@ -410,6 +410,12 @@ def close_business_day(
                 raise InputError(
                     f"{business_date} is before the last closed day {last}", field="business_date"
                 )
+            behind = loans.earliest_open_day(connection)
+            if behind is not None and behind < business_date - timedelta(days=1):
+                raise InputError(
+                    f"active loans were last closed on {behind}: close {behind + timedelta(days=1)} first",
+                    field="business_date",
+                )
             numbers = loans.open_loan_numbers(connection, business_date)
             loans.start_run(connection, business_date, chunk_loans, _chunk_ranges(numbers, chunk_loans))
     with engine.connect() as connection:

@@ -285,6 +285,14 @@ class LoansRepository:
         ).scalars()
         return np.fromiter((int(value) for value in values), dtype=np.int64)
 
+    def earliest_open_day(self, connection: sa.Connection) -> date | None:
+        """The last closed day of the active loan that is furthest behind (None: no active loan)."""
+        table = tables.loans
+        value = connection.execute(
+            sa.select(sa.func.min(table.c.last_closed_on)).where(table.c.status == 0)
+        ).scalar_one_or_none()
+        return value if isinstance(value, date) else None
+
     def start_run(
         self,
         connection: sa.Connection,

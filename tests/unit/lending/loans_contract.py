@@ -21,7 +21,7 @@ from fengkong.domain.products import (
     ProductTerms,
     RepaymentMethod,
 )
-from fengkong.errors import IdempotencyConflictError
+from fengkong.errors import IdempotencyConflictError, InputError
 from fengkong.lending.delinquency import DelinquencyPolicy
 from fengkong.lending.schedule import build_schedule
 from fengkong.lending.servicing import OfferNotAccepted
@@ -165,6 +165,16 @@ class LoansContract:
         resumed = loans_service.close_business_day(engine, clock, day, POLICY, CAPS, chunk_loans=4)
         assert resumed.chunks == 3 and resumed.chunks_done_now == 2  # chunk 0 was done before the crash
         assert ledger_contents(engine) == ledger_contents(reference_engine)
+
+    def test_days_are_closed_in_order(self, engine: sa.Engine, clock: FixedClock) -> None:
+        book_loans(engine, clock, 2)
+        with pytest.raises(InputError, match="business_date"):
+            loans_service.close_business_day(engine, clock, START + timedelta(days=2), POLICY, CAPS)
+        assert not loans_service.close_business_day(
+            engine, clock, START + timedelta(days=1), POLICY, CAPS
+        ).already_closed
+        with pytest.raises(InputError, match="business_date"):
+            loans_service.close_business_day(engine, clock, START, POLICY, CAPS)  # before the last closed day
 
     def test_the_close_holds_penalty_interest_to_the_cap_in_force(
         self, engine: sa.Engine, clock: FixedClock
