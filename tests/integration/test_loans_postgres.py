@@ -18,7 +18,7 @@ from fengkong.services import loans as loans_service
 from fengkong.store import migrate, tables
 from fengkong.store.config import make_engine
 from fengkong.store.ledger import LedgerRepository
-from tests.unit.lending.loans_contract import START, T0, LoansContract, book_loans, close_days
+from tests.unit.lending.loans_contract import POLICY, START, T0, LoansContract, book_loans, close_days
 
 pytestmark = pytest.mark.integration
 
@@ -106,3 +106,47 @@ def test_concurrent_repayments_with_retries_post_once_and_balance_exactly(engine
             == after.fees_outstanding + after.penalty_outstanding
         )
         assert ledger_service.current_trial_balance(connection, repository).is_balanced
+
+
+def test_repayments_during_a_close_of_business_are_never_overwritten(engine: sa.Engine) -> None:
+    clock = FixedClock(T0)
+    book_loans(engine, clock, 12)
+    close_days(engine, clock, 44)
+    day = START + timedelta(days=45)
+    barrier = threading.Barrier(2, timeout=BARRIER_TIMEOUT_SECONDS)
+
+    def close() -> None:
+        barrier.wait()
+        loans_service.close_business_day(engine, clock, day, POLICY, None, chunk_loans=3)
+
+    def repay() -> None:
+        barrier.wait()
+        for round_number in range(3):
+            for number in range(12):
+                loans_service.post_repayment(
+                    engine, clock, f"LN-{number}", f"R-{round_number}-{number}", 700, day
+                )
+
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(close), pool.submit(repay)]:
+            future.result()
+    with engine.connect() as connection:
+        repository = LedgerRepository(clock)
+        for number in range(12):
+            row = loans_service.loan_view(engine, clock, f"LN-{number}").row
+            loan = f"LN-{number}"
+            assert row.last_closed == day.toordinal()
+            if row.status != 0:
+                continue
+            row.check()
+            assert (
+                repository.balance(connection, f"loans_receivable:{loan}", "CNY") == row.principal_outstanding
+            )
+            assert (
+                repository.balance(connection, f"interest_receivable:{loan}", "CNY")
+                == row.interest_receivable
+            )
+            assert (
+                repository.balance(connection, f"fees_receivable:{loan}", "CNY")
+                == row.fees_outstanding + row.penalty_outstanding
+            )

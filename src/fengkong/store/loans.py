@@ -370,16 +370,20 @@ class LoansRepository:
     def load_chunk(
         self, connection: sa.Connection, first: int, last: int, business_date: date
     ) -> dict[str, npt.NDArray[Any]]:
-        """Active loans numbered ``first..last`` not yet closed for ``business_date``, as columns."""
+        """Active loans numbered ``first..last`` not yet closed for ``business_date``, as columns (locked on
+        PostgreSQL until the transaction ends)."""
         dialect = connection.dialect.name
         select = ", ".join(_read_expression(dialect, column, kind) for _, column, kind in STATE_COLUMNS)
         placeholder = "?" if dialect == "sqlite" else "%s"
         ordinal = business_date.toordinal()
         last_closed = _read_expression(dialect, "last_closed_on", "date")
+        # PostgreSQL: lock the chunk's loans (in loan-number order) so that a repayment committed meanwhile
+        # is not overwritten by the chunk's write-back; SQLite's write transaction already excludes it
+        lock = " FOR UPDATE" if dialect == "postgresql" else ""
         rows = connection.exec_driver_sql(
             f"SELECT loan_number, loan_id, product, {select} FROM loans "
             f"WHERE loan_number BETWEEN {placeholder} AND {placeholder} AND status = 0 "
-            f"AND {last_closed} < {placeholder} ORDER BY loan_number",
+            f"AND {last_closed} < {placeholder} ORDER BY loan_number{lock}",
             (first, last, ordinal),
         ).all()
         count = len(rows)
