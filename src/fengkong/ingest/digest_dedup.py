@@ -7,7 +7,8 @@ bytes an ID. Two distinct IDs share a 128-bit digest with probability about n² 
 IDs), far below the rate of undetected hardware errors, so the set is exact in practice; SHA-256 also keeps
 a sender from crafting two IDs that collide.
 
-Digests are held in sorted runs of geometrically shrinking size (a log-structured merge, as in LSM trees):
+Each digest is held as two 64-bit words, in runs sorted by the first word (binary searches compare
+integers), of geometrically shrinking size (a log-structured merge, as in LSM trees):
 a batch's new digests form a run, the last two runs merge while the older is at most twice the newer, so
 there are O(log n) runs, a lookup is one binary search per run, and every run covers consecutive batches.
 Beyond ``capacity`` IDs the oldest batches are forgotten, whole, so at least the newest ``capacity`` IDs
@@ -39,6 +40,7 @@ DIGEST_DTYPE: Final = np.dtype(f"S{DIGEST_BYTES}")
 EVICTION_SLACK_DIVISOR: Final = 8  # evict once capacity is exceeded by capacity / this
 
 Digests = npt.NDArray[np.bytes_]
+Words = npt.NDArray[np.uint64]
 BoolMask = npt.NDArray[np.bool_]
 
 
@@ -61,25 +63,54 @@ def event_id_digests(event_ids: pa.Array | pa.ChunkedArray, connection: duckdb.D
     return np.ascontiguousarray(rows).view(DIGEST_DTYPE).ravel()
 
 
-def _contains(run: Digests, queries: Digests) -> BoolMask:
-    if run.size == 0 or queries.size == 0:
-        return np.zeros(queries.size, dtype=np.bool_)
-    positions = np.minimum(np.searchsorted(run, queries), run.size - 1)
-    return np.asarray(run[positions] == queries, dtype=np.bool_)
+def _halves(digests: Digests) -> tuple[Words, Words]:
+    """The two 64-bit words of each digest (searches compare integers, not byte strings)."""
+    words = np.ascontiguousarray(digests).view(np.uint64).reshape(-1, 2)
+    return np.ascontiguousarray(words[:, 0]), np.ascontiguousarray(words[:, 1])
 
 
 @dataclass(slots=True)
 class _Run:
-    """Sorted digests and, aligned, the number of the batch each came in (consecutive batches only)."""
+    """Digests sorted by their first word, and aligned the number of the batch each came in.
 
-    digests: Digests
+    Each run covers consecutive batches. Digests sharing a first word (about n² / 2⁶⁵ pairs) are adjacent,
+    in any order; the second word tells them apart.
+    """
+
+    high: Words
+    low: Words
     batches: npt.NDArray[np.uint32]
+
+    @property
+    def size(self) -> int:
+        return int(self.high.size)
+
+    def contains(self, high: Words, low: Words) -> BoolMask:
+        if self.size == 0 or high.size == 0:
+            return np.zeros(high.size, dtype=np.bool_)
+        start = np.searchsorted(self.high, high)
+        at = np.minimum(start, self.size - 1)
+        same_high = self.high[at] == high
+        found: BoolMask = np.asarray(same_high & (self.low[at] == low), dtype=np.bool_)
+        # a first word shared by several digests: look through all of them (rare)
+        for query in np.flatnonzero(same_high & ~found).tolist():
+            position = int(start[query])
+            while position < self.size and self.high[position] == high[query]:
+                if self.low[position] == low[query]:
+                    found[query] = True
+                    break
+                position += 1
+        return found
 
 
 def _merge(older: _Run, newer: _Run) -> _Run:
-    """One sorted run from two (their digests are disjoint)."""
-    at = np.searchsorted(older.digests, newer.digests)
-    return _Run(np.insert(older.digests, at, newer.digests), np.insert(older.batches, at, newer.batches))
+    """One run from two (their digests are disjoint)."""
+    at = np.searchsorted(older.high, newer.high)
+    return _Run(
+        np.insert(older.high, at, newer.high),
+        np.insert(older.low, at, newer.low),
+        np.insert(older.batches, at, newer.batches),
+    )
 
 
 class DigestSeenEvents:
@@ -101,16 +132,16 @@ class DigestSeenEvents:
     def __contains__(self, event_id: object) -> bool:
         if not isinstance(event_id, str):
             return False
-        digest = event_id_digests(pa.array([event_id], pa.string()), self._connection)
-        return bool(self._seen(digest)[0])
+        high, low = _halves(event_id_digests(pa.array([event_id], pa.string()), self._connection))
+        return bool(self._seen(high, low)[0])
 
     def commit(self) -> None:
         """Nothing to do: memory is recorded at once (and lost with the process)."""
 
-    def _seen(self, digests: Digests) -> BoolMask:
-        found = np.zeros(digests.size, dtype=np.bool_)
+    def _seen(self, high: Words, low: Words) -> BoolMask:
+        found = np.zeros(high.size, dtype=np.bool_)
         for run in self._runs:
-            found |= _contains(run.digests, digests)
+            found |= run.contains(high, low)
         return found
 
     def keep_new_ids(self, event_ids: pa.Array | pa.ChunkedArray) -> BoolMask:
@@ -118,14 +149,16 @@ class DigestSeenEvents:
 
         The columnar form of :func:`fengkong.ingest.dedup.keep_new` (same answer, one call per column).
         """
-        digests = event_id_digests(event_ids, self._connection)
-        keep = np.zeros(digests.size, dtype=np.bool_)
-        if digests.size == 0:
+        high, low = _halves(event_id_digests(event_ids, self._connection))
+        keep = np.zeros(high.size, dtype=np.bool_)
+        if high.size == 0:
             return keep
-        distinct, first = np.unique(digests, return_index=True)  # first occurrence of each
-        new = ~self._seen(distinct)
-        keep[first[new]] = True
-        self._record(distinct[new])  # np.unique sorted them
+        order = np.lexsort((low, high))  # stable: the first occurrence of a digest comes first
+        repeated = (high[order][1:] == high[order][:-1]) & (low[order][1:] == low[order][:-1])
+        first = order[np.concatenate([[True], ~repeated])]  # distinct digests, sorted by first word
+        new = first[~self._seen(high[first], low[first])]
+        keep[new] = True
+        self._record(high[new], low[new])
         return keep
 
     def filter_new(self, batch: Sequence[EventKey]) -> list[EventKey]:
@@ -135,17 +168,18 @@ class DigestSeenEvents:
         keep = self.keep_new_ids(pa.array(ids, pa.string()))
         return [key for key, kept in zip(batch, keep.tolist(), strict=True) if kept]
 
-    def _record(self, sorted_digests: Digests) -> None:
-        if sorted_digests.size == 0:
+    def _record(self, high: Words, low: Words) -> None:
+        """Remember new digests, given sorted by their first word."""
+        if high.size == 0:
             return
         batch = self._next_batch
         self._next_batch += 1
-        self._runs.append(_Run(sorted_digests, np.full(sorted_digests.size, batch, dtype=np.uint32)))
-        while len(self._runs) > 1 and self._runs[-2].digests.size <= 2 * self._runs[-1].digests.size:
+        self._runs.append(_Run(high, low, np.full(high.size, batch, dtype=np.uint32)))
+        while len(self._runs) > 1 and self._runs[-2].size <= 2 * self._runs[-1].size:
             newer = self._runs.pop()
             self._runs[-1] = _merge(self._runs[-1], newer)
-        self._batch_sizes.append((batch, int(sorted_digests.size)))
-        self._size += int(sorted_digests.size)
+        self._batch_sizes.append((batch, int(high.size)))
+        self._size += int(high.size)
         if self._size > self.capacity + self.capacity // EVICTION_SLACK_DIVISOR:
             self._evict()
 
@@ -160,10 +194,10 @@ class DigestSeenEvents:
         for run in self._runs:
             if run.batches.size and int(run.batches.min()) < oldest_kept:
                 keep = run.batches >= oldest_kept
-                run = _Run(run.digests[keep], run.batches[keep])
-            if run.digests.size:
+                run = _Run(run.high[keep], run.low[keep], run.batches[keep])
+            if run.size:
                 runs.append(run)
         self._runs = runs
         self._size -= forgotten
-        if self._size != sum(run.digests.size for run in self._runs):
+        if self._size != sum(run.size for run in self._runs):
             raise InvariantError("the digest window lost count of its IDs")

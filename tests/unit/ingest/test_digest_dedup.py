@@ -49,7 +49,8 @@ def test_many_batches_merge_into_few_sorted_runs() -> None:
     assert len(seen) == 300 * 37
     assert len(seen._runs) <= 2 * int(np.log2(300)) + 2
     for run in seen._runs:
-        assert (run.digests[1:] > run.digests[:-1]).all()  # sorted, no digest twice
+        assert (run.high[1:] >= run.high[:-1]).all()  # sorted by the first word
+        assert len(set(zip(run.high.tolist(), run.low.tolist(), strict=True))) == run.size  # none twice
     assert not seen.keep_new_ids(pa.array(["b0-0", "b299-36", "b150-3"], pa.string())).any()
 
 
@@ -82,3 +83,19 @@ def test_bad_capacity_and_duplicated_keys_are_refused() -> None:
         DigestSeenEvents(capacity=0)
     with pytest.raises(InvariantError):
         DigestSeenEvents().filter_new(_keys("a", "a"))
+
+
+def test_digests_sharing_a_first_word_are_told_apart_by_the_second() -> None:
+    from fengkong.ingest.digest_dedup import _merge, _Run
+
+    def run(pairs: list[tuple[int, int]], batch: int) -> _Run:
+        high = np.asarray([h for h, _ in pairs], dtype=np.uint64)
+        low = np.asarray([lo for _, lo in pairs], dtype=np.uint64)
+        return _Run(high, low, np.full(len(pairs), batch, dtype=np.uint32))
+
+    merged = _merge(run([(1, 5), (7, 1), (7, 9), (9, 0)], 0), run([(7, 4), (8, 8)], 1))
+    assert merged.high.tolist() == sorted(merged.high.tolist())
+    queries = [(7, 9), (7, 4), (7, 1), (7, 2), (8, 8), (9, 1), (0, 0)]
+    high = np.asarray([h for h, _ in queries], dtype=np.uint64)
+    low = np.asarray([lo for _, lo in queries], dtype=np.uint64)
+    assert merged.contains(high, low).tolist() == [True, True, True, False, True, False, False]
