@@ -74,6 +74,10 @@ online_entities_max: Final = 10_000_000  # entity logs held by the in-process on
 online_events_per_entity_max: Final = 1_000_000  # events retained in one entity's log
 online_read_features_max: Final = 1_000  # features returned by one read
 online_read_plans_max: Final = 1_024  # compiled read plans cached (one per entity and list of names)
+online_redis_batch_events_max: Final = 2_000  # events applied by one Redis update script call
+online_redis_events_per_key_max: Final = 200_000  # events one (source, entity) sorted set may hold
+online_redis_trim_grace_days: Final = 1  # kept past the longest window: reads this far behind stay exact
+online_redis_read_entities_max: Final = 64  # entities read in one round trip
 offline_backfill_rows_max: Final = 50_000_000  # (entity, as_of) rows in one backfill call
 parity_keys_max: Final = 1_000_000  # (entity, time) keys compared in one parity run
 parity_events_max: Final = 20_000_000  # lake events one parity run loads and replays online
@@ -125,3 +129,15 @@ cob_days_per_call_max: Final = 3_660  # business days one catch-up call may clos
 chain_key_name_length_max: Final = 256  # a signed-note key name (a schema-less URL such as example.com/log)
 chain_note_bytes_max: Final = 65_536  # a signed note or checkpoint read by a verifier
 chain_note_signatures_max: Final = 100  # signature lines in one note (the spec asks verifiers for >= 16)
+
+# -- scoring: scorecards and the gradient-boosted challenger -----------------------------------------
+scoring_csv_bytes_max: Final = 2 * 1024**3  # a labelled CSV read for fitting, evaluation or scoring
+scoring_features_max: Final = 1_000  # candidate characteristics in one model
+scoring_bins_per_feature_max: Final = 20  # bins the optimal binning may make for one characteristic
+scoring_categories_max: Final = 10_000  # distinct values a categorical characteristic may have
+scoring_reason_codes_max: Final = 8  # reason codes returned for one applicant (decision_reasons_max)
+scoring_batch_rows_max: Final = 1_000_000  # rows scored into one preallocated array
+scoring_folds_max: Final = 20  # outer cross-validation folds
+scoring_repeats_max: Final = 50  # repeats of the outer cross-validation
+gbm_boost_rounds_max: Final = 5_000  # boosting rounds before early stopping must have stopped
+scoring_model_file_bytes_max: Final = 256 * 1024**2  # a scorecard JSON or LightGBM text model read back

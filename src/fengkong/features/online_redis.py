@@ -1,0 +1,571 @@
+"""The Redis online feature backend: per-entity state shared by many API replicas.
+
+State. For every *source* of the feature set (event type, entity column, value column, filters) and every
+entity ID there is one sorted set, ``<prefix>feat:<version>:s<source hash>:<entity id>``, scored by the
+receipt time in integer microseconds (exact in a double: below 2**53 until the year 2255) with one member
+per event: its ID and the value the source reads. This is the in-process engine's log moved to Redis, so
+the state is **exact per event** and reads apply the window rules of ``docs/features.md`` exactly.
+
+* **Keyspace by version**: every key carries ``FeatureSet.version`` (a hash of every definition). A changed
+  spec reads and writes a new, empty keyspace, which :meth:`RedisFeatureEngine.apply_tables` rebuilds from
+  the lake; :meth:`mark_ready` / :meth:`is_ready` tell replicas the rebuild is complete, and
+  :meth:`drop_keyspace` frees the old version.
+* **Idempotence by event ID**: one Lua script applies a batch atomically. For each event it reads the
+  per-event key ``<keyspace>e:<event id>`` (the earliest receipt seen); a copy received at or after it changes
+  nothing; an earlier copy arriving late moves the event back (``ZADD LT``: a member's score only ever
+  decreases), so the earliest copy counts, as in both other engines. The per-event key expires after the
+  longest window of the set plus ``bounds.online_redis_trim_grace_days``: a copy arriving later than that
+  after the first would count again (the in-process engine remembers IDs for
+  ``bounds.online_dedup_retention_days``).
+* **Memory budget**: after each insert the script trims the set to the source's longest window plus the
+  grace (``ZREMRANGEBYSCORE`` below ``newest - horizon - grace``), each set expires (wall clock) after that
+  span without writes, and a batch is refused (:class:`BoundExceededError`, nothing written) when a set
+  already holds ``bounds.online_redis_events_per_key_max`` events. Memory per entity is therefore bounded
+  by its event rate times its longest window. The tiled tail of ``docs/features.md`` is not built: every
+  retained event is kept individually.
+* **What is exact**: reads at ``as_of`` no earlier than ``newest receipt of a set - grace`` are exact for
+  every aggregation (counts, sums, min, max, distinct, last exactly; means, ratios, growth as Python
+  divides). Reads further back than that may miss trimmed events; decisions read at the present.
+* **One round trip**: :meth:`RedisFeatureEngine.read_many` reads several entities (a decision's vector) in
+  one pipelined request of ``ZRANGEBYSCORE`` per set over the span its windows need; aggregates are finished
+  in Python with the same arithmetic as the in-process engine.
+
+Redis Cluster: the update script touches keys of several entities, so this backend assumes one Redis
+primary (or keys hashed to one slot); it is not cluster-sharded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+
+from fengkong import bounds
+from fengkong.domain.events import EVENT_TYPES
+from fengkong.domain.features import FeatureValue, FeatureVector
+from fengkong.errors import BoundExceededError, InputError, InvariantError
+from fengkong.features.online import Row, _predicate, finish_growth, finish_ratio
+from fengkong.features.spec import (
+    SECONDS_PER_DAY,
+    Aggregation,
+    Entity,
+    FeatureSet,
+    FeatureSpec,
+    Source,
+    Window,
+    WindowKind,
+    parse_entity,
+    sources_of,
+)
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, to_microseconds, window_start_us
+
+_GRACE_US: Final = bounds.online_redis_trim_grace_days * SECONDS_PER_DAY * MICROSECONDS_PER_SECOND
+_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+
+# KEYS: per event, its dedup key then its sorted-set keys. ARGV: cap, n; then per event: received µs (a
+# decimal string, never through a Lua number: Lua prints doubles with 14 digits), dedup TTL ms, key count,
+# then per key: member, retained span µs, key TTL ms. Returns 1 (applied) or 0 (duplicate) per event, or
+# {-1, key, size} when a set is full (then nothing was written).
+_APPLY_SCRIPT: Final = """
+local cap = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local k = 1
+local a = 3
+for i = 1, n do
+  local nkeys = tonumber(ARGV[a + 2])
+  for j = 1, nkeys do
+    local size = redis.call('ZCARD', KEYS[k + j])
+    if size >= cap then return {-1, KEYS[k + j], size} end
+  end
+  k = k + 1 + nkeys
+  a = a + 3 + 3 * nkeys
+end
+local out = {}
+k = 1
+a = 3
+for i = 1, n do
+  local received = ARGV[a]
+  local nkeys = tonumber(ARGV[a + 2])
+  local seen = redis.call('GET', KEYS[k])
+  if seen and tonumber(seen) <= tonumber(received) then
+    out[i] = 0
+  else
+    redis.call('SET', KEYS[k], received, 'PX', ARGV[a + 1])
+    for j = 1, nkeys do
+      local key = KEYS[k + j]
+      local b = a + 3 + 3 * (j - 1)
+      redis.call('ZADD', key, 'LT', received, ARGV[b])
+      local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+      local cutoff = tonumber(newest[2]) - tonumber(ARGV[b + 1])
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', cutoff))
+      redis.call('PEXPIRE', key, ARGV[b + 2])
+    end
+    out[i] = 1
+  end
+  k = k + 1 + nkeys
+  a = a + 3 + 3 * nkeys
+end
+return out
+"""
+
+
+def source_hash(source: Source) -> str:
+    """A short stable hash of a source's definition (its sorted sets are named by it)."""
+    text = json.dumps(
+        [
+            source.event_type,
+            source.entity_column,
+            source.value_column,
+            [[f.column, f.operator.value, list(f.values)] for f in source.filters],
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def encode_member(event_id: str, value: object) -> str:
+    """``<len(id)>:<id><value>`` with the value as ``i<int>``, ``s<text>``, ``b0``/``b1`` or ``n``."""
+    if value is None:
+        code = "n"
+    elif isinstance(value, bool):
+        code = "b1" if value else "b0"
+    elif isinstance(value, int):
+        code = f"i{value}"
+    elif isinstance(value, str):
+        code = "s" + value
+    else:
+        raise InputError(f"a feature value is an int, str or bool, not {type(value).__name__}", field="value")
+    return f"{len(event_id)}:{event_id}{code}"
+
+
+def decode_member(member: str) -> tuple[str, int | str | bool | None]:
+    colon = member.index(":")
+    length = int(member[:colon])
+    event_id = member[colon + 1 : colon + 1 + length]
+    code = member[colon + 1 + length :]
+    tag = code[:1]
+    if tag == "i":
+        return event_id, int(code[1:])
+    if tag == "s":
+        return event_id, code[1:]
+    if tag == "b":
+        return event_id, code == "b1"
+    if tag == "n":
+        return event_id, None
+    raise InvariantError(f"feature state member {member!r} has no value code")
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledSource:
+    source: Source
+    hash: str
+    predicates: tuple[tuple[str, Callable[[object], bool]], ...]
+    retain_us: int  # longest window reading this source plus the grace
+    ttl_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    aggregation: Aggregation
+    rolling_us: int | None  # rolling window length, or None for calendar windows
+    calendar_days: int
+    sources: tuple[int, ...]  # positions in the plan's source list
+
+
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    name: str
+    aggregation: Aggregation
+    measures: tuple[int, ...]
+    seconds: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    sources: tuple[str, ...]  # source hashes read
+    reach_us: tuple[int, ...]  # per source: how far back from as_of the plan's windows reach
+    measures: tuple[_Measure, ...]
+    features: tuple[_Feature, ...]
+
+
+@dataclass(slots=True)
+class _Entries:
+    """One sorted set's events in the span read: receipt µs (ascending), IDs and values."""
+
+    times: list[int]
+    ids: list[str]
+    values: list[int | str | bool | None]
+
+
+_EMPTY: Final = _Entries([], [], [])
+_ZERO_WHEN_EMPTY: Final = frozenset({Aggregation.COUNT, Aggregation.SUM, Aggregation.DISTINCT_COUNT})
+
+
+class RedisFeatureEngine:
+    """The online engine on Redis: implements ``FeatureReader``; updates are idempotent by event ID.
+
+    ``client`` is a ``redis.Redis`` (``decode_responses`` off or on). ``prefix`` namespaces every key.
+    """
+
+    def __init__(self, client: Any, feature_set: FeatureSet, *, prefix: str = "fengkong:") -> None:
+        self.client = client
+        self.feature_set = feature_set
+        self.prefix = prefix
+        self.keyspace = f"{prefix}feat:{feature_set.version}:"
+        longest = max((m.window.horizon_seconds for spec in feature_set for m in spec.measures), default=0)
+        self.dedup_ttl_ms = (longest * MICROSECONDS_PER_SECOND + _GRACE_US) // 1_000
+        self._sources: dict[str, _CompiledSource] = {}
+        self._by_type: dict[str, list[_CompiledSource]] = {}
+        for source in sources_of(feature_set):
+            horizon = max(
+                m.window.horizon_seconds for spec in feature_set for m in spec.measures if source in m.sources
+            )
+            retain_us = horizon * MICROSECONDS_PER_SECOND + _GRACE_US
+            compiled = _CompiledSource(
+                source,
+                source_hash(source),
+                tuple((f.column, _predicate(f)) for f in source.filters),
+                retain_us,
+                retain_us // 1_000,
+            )
+            self._sources[compiled.hash] = compiled
+            self._by_type.setdefault(source.event_type, []).append(compiled)
+        self._apply = client.register_script(_APPLY_SCRIPT)
+        self._plans: dict[tuple[Entity, tuple[str, ...] | None], _Plan] = {}
+
+    # -- keys ------------------------------------------------------------------------------------------
+
+    def set_key(self, source_hash_: str, entity_id: str) -> str:
+        return f"{self.keyspace}s{source_hash_}:{entity_id}"
+
+    def seen_key(self, event_id: str) -> str:
+        return f"{self.keyspace}e:{event_id}"
+
+    @property
+    def ready_key(self) -> str:
+        return f"{self.keyspace}ready"
+
+    def mark_ready(self) -> None:
+        """Record that this version's keyspace holds the lake (a rebuild finished)."""
+        self.client.set(self.ready_key, str(int(time.time())))
+
+    def is_ready(self) -> bool:
+        return bool(self.client.exists(self.ready_key))
+
+    def drop_keyspace(self, version: str | None = None) -> int:
+        """Delete every key of ``version`` (default: this engine's); returns how many were deleted."""
+        keyspace = self.keyspace if version is None else f"{self.prefix}feat:{version}:"
+        deleted = 0
+        batch: list[Any] = []
+        for key in self.client.scan_iter(match=f"{keyspace}*", count=1_000):
+            batch.append(key)
+            if len(batch) >= 1_000:
+                deleted += int(self.client.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(self.client.delete(*batch))
+        return deleted
+
+    # -- updates ---------------------------------------------------------------------------------------
+
+    def columns(self, event_type: str) -> tuple[str, ...]:
+        """The columns of ``event_type`` rows this engine reads."""
+        names = ["event_id", "received_at"]
+        for compiled in self._by_type.get(event_type, ()):
+            names.extend(compiled.source.columns)
+        return tuple(dict.fromkeys(names))
+
+    def apply_row(self, event_type: str, row: Row) -> bool:
+        """Apply one event (a row in ``column_layout(event_type)``); False for a duplicate or an event no
+        source counts."""
+        return self.apply_rows([(event_type, row)])[0]
+
+    def apply_rows(self, rows: Sequence[tuple[str, Row]]) -> list[bool]:
+        """Apply events in order, ``bounds.online_redis_batch_events_max`` per script call (each call is
+        atomic); returns per event whether it changed state."""
+        results: list[bool] = []
+        size = bounds.online_redis_batch_events_max
+        for start in range(0, len(rows), size):
+            results.extend(self._apply_batch(rows[start : start + size]))
+        return results
+
+    def _apply_batch(self, rows: Sequence[tuple[str, Row]]) -> list[bool]:
+        keys: list[str] = []
+        args: list[str | int] = [bounds.online_redis_events_per_key_max, 0]
+        placed: list[bool] = []
+        dedup_ttl = str(self.dedup_ttl_ms)
+        for event_type, row in rows:
+            if event_type not in EVENT_TYPES:
+                raise InputError(f"unknown event type {event_type!r}", field="event_type")
+            event_id = row.get("event_id")
+            received_at = row.get("received_at")
+            if not isinstance(event_id, str) or not event_id:
+                raise InputError("every event has an event_id", field="event_id")
+            if not isinstance(received_at, datetime):
+                raise InputError("every event has a received_at timestamp", field="received_at")
+            received_us = to_microseconds(received_at, "received_at")
+            targets: list[tuple[str, str, _CompiledSource]] = []
+            for compiled in self._by_type.get(event_type, ()):
+                entity_id = row.get(compiled.source.entity_column)
+                if entity_id is None:
+                    continue
+                if not all(test(row.get(column)) for column, test in compiled.predicates):
+                    continue
+                value_column = compiled.source.value_column
+                value = row.get(value_column) if value_column is not None else None
+                targets.append(
+                    (self.set_key(compiled.hash, str(entity_id)), encode_member(event_id, value), compiled)
+                )
+            if not targets:
+                placed.append(False)
+                continue
+            placed.append(True)
+            keys.append(self.seen_key(event_id))
+            args.extend((str(received_us), dedup_ttl, len(targets)))
+            for key, member, compiled in targets:
+                keys.append(key)
+                args.extend((member, str(compiled.retain_us), str(compiled.ttl_ms)))
+        count = sum(placed)
+        if count == 0:
+            return [False] * len(rows)
+        args[1] = count
+        reply = self._apply(keys=keys, args=args)
+        if reply and int(reply[0]) == -1:
+            raise BoundExceededError(
+                "online_redis_events_per_key_max", bounds.online_redis_events_per_key_max, int(reply[2]) + 1
+            )
+        applied = iter(int(value) == 1 for value in reply)
+        return [next(applied) if was_placed else False for was_placed in placed]
+
+    def apply_tables(self, tables: Mapping[str, pa.Table], *, slice_seconds: int = SECONDS_PER_DAY) -> int:
+        """Apply every row of ``tables`` (lake layout) in receipt order, one slice of receipt time at a time
+        — the rebuild of a new keyspace from the lake. Returns how many events changed state."""
+        prepared: list[tuple[str, pa.Table, np.ndarray[Any, Any]]] = []
+        for event_type, table in tables.items():
+            if table.num_rows == 0 or event_type not in self._by_type:
+                continue
+            columns = [c for c in self.columns(event_type) if c in table.column_names]
+            ordered = table.select(columns).sort_by([("received_at", "ascending"), ("event_id", "ascending")])
+            received = np.asarray(
+                ordered.column("received_at").cast(_TIMESTAMP).cast(pa.int64()).fill_null(0).to_numpy(),
+                dtype=np.int64,
+            )
+            prepared.append((event_type, ordered, received))
+        if not prepared:
+            return 0
+        first = min(int(received[0]) for _, _, received in prepared)
+        last = max(int(received[-1]) for _, _, received in prepared)
+        step = slice_seconds * MICROSECONDS_PER_SECOND
+        changed = 0
+        for low in range(first, last + 1, step):
+            rows: list[tuple[str, Row]] = []
+            for event_type, ordered, received in prepared:
+                begin, end = np.searchsorted(received, [low, low + step], side="left")
+                sliced = ordered.slice(int(begin), int(end - begin)).to_pylist()
+                rows.extend((event_type, row) for row in sliced)
+            rows.sort(key=lambda item: (item[1]["received_at"], item[1]["event_id"]))
+            changed += sum(self.apply_rows(rows))
+        return changed
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def read(
+        self, entity_type: str, entity_id: str, as_of: datetime, names: Sequence[str] | None = None
+    ) -> FeatureVector:
+        """The features of one entity as known at ``as_of``, in one round trip."""
+        return self.read_many([(entity_type, entity_id, names)], as_of)[0]
+
+    def read_many(
+        self, requests: Sequence[tuple[str, str, Sequence[str] | None]], as_of: datetime
+    ) -> list[FeatureVector]:
+        """Several entities' features at one instant — a decision's whole vector — in one round trip
+        (one pipeline of range reads)."""
+        if len(requests) > bounds.online_redis_read_entities_max:
+            raise BoundExceededError(
+                "online_redis_read_entities_max", bounds.online_redis_read_entities_max, len(requests)
+            )
+        as_of_us = to_microseconds(as_of, "as_of")
+        plans = []
+        pipe = self.client.pipeline(transaction=False)
+        high = str(as_of_us)
+        for entity_type, entity_id, names in requests:
+            plan = self._plan(parse_entity(entity_type), names)
+            plans.append(plan)
+            for source, reach in zip(plan.sources, plan.reach_us, strict=True):
+                pipe.zrangebyscore(
+                    self.set_key(source, entity_id), f"({as_of_us - reach}", high, withscores=True
+                )
+        replies = pipe.execute()
+        vectors = []
+        position = 0
+        for (entity_type, entity_id, _names), plan in zip(requests, plans, strict=True):
+            entries = [_decode(replies[position + i]) for i in range(len(plan.sources))]
+            position += len(plan.sources)
+            vectors.append(self._finish(plan, entity_type, entity_id, as_of, as_of_us, entries))
+        return vectors
+
+    def _plan(self, entity: Entity, names: Sequence[str] | None) -> _Plan:
+        key = (entity, None if names is None else tuple(names))
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        if names is not None and len(names) > bounds.online_read_features_max:
+            raise BoundExceededError("online_read_features_max", bounds.online_read_features_max, len(names))
+        specs: tuple[FeatureSpec, ...] = self.feature_set.for_entity(entity, names)
+        source_ids: dict[str, int] = {}
+        reach: dict[str, int] = {}
+        measure_ids: dict[object, int] = {}
+        measures: list[_Measure] = []
+        features = []
+        for spec in specs:
+            ids = []
+            for m in spec.measures:
+                if m not in measure_ids:
+                    positions = []
+                    for s in m.sources:
+                        digest = source_hash(s)
+                        positions.append(source_ids.setdefault(digest, len(source_ids)))
+                        reach[digest] = max(reach.get(digest, 0), m.window.horizon_seconds)
+                    rolling = m.window.kind is WindowKind.ROLLING
+                    measure_ids[m] = len(measures)
+                    measures.append(
+                        _Measure(
+                            m.aggregation,
+                            m.window.length * MICROSECONDS_PER_SECOND if rolling else None,
+                            0 if rolling else m.window.length,
+                            tuple(positions),
+                        )
+                    )
+                ids.append(measure_ids[m])
+            seconds = (
+                tuple(m.window.length for m in spec.measures)
+                if spec.aggregation is Aggregation.GROWTH
+                else ()
+            )
+            features.append(_Feature(spec.name, spec.aggregation, tuple(ids), seconds))
+        plan = _Plan(
+            tuple(source_ids),
+            tuple(reach[s] * MICROSECONDS_PER_SECOND for s in source_ids),
+            tuple(measures),
+            tuple(features),
+        )
+        if len(self._plans) >= bounds.online_read_plans_max:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def _finish(
+        self,
+        plan: _Plan,
+        entity_type: str,
+        entity_id: str,
+        as_of: datetime,
+        as_of_us: int,
+        entries: list[_Entries],
+    ) -> FeatureVector:
+        measured = [_measure(m, entries, as_of_us) for m in plan.measures]
+        values: dict[str, FeatureValue] = {}
+        for feature in plan.features:
+            if feature.aggregation is Aggregation.RATIO:
+                values[feature.name] = finish_ratio(
+                    measured[feature.measures[0]], measured[feature.measures[1]]
+                )
+            elif feature.aggregation is Aggregation.GROWTH:
+                short_seconds, long_seconds = feature.seconds
+                values[feature.name] = finish_growth(
+                    measured[feature.measures[0]], measured[feature.measures[1]], short_seconds, long_seconds
+                )
+            else:
+                values[feature.name] = measured[feature.measures[0]]
+        return FeatureVector(
+            parse_entity(entity_type).value, entity_id, as_of, values, self.feature_set.version
+        )
+
+    # -- inspection ------------------------------------------------------------------------------------
+
+    def memory_bytes(self, entity_type: str, entity_id: str) -> int:
+        """Bytes Redis reports (``MEMORY USAGE``) for one entity's sorted sets."""
+        total = 0
+        for digest in self._plan(parse_entity(entity_type), None).sources:
+            used = self.client.memory_usage(self.set_key(digest, entity_id))
+            total += int(used or 0)
+        return total
+
+    def keys_in_keyspace(self) -> int:
+        """How many keys this version's keyspace holds (a SCAN; for tests and the bench)."""
+        return sum(1 for _ in self.client.scan_iter(match=f"{self.keyspace}*", count=1_000))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _decode(reply: Sequence[tuple[bytes | str, float]]) -> _Entries:
+    if not reply:
+        return _EMPTY
+    times: list[int] = []
+    ids: list[str] = []
+    values: list[int | str | bool | None] = []
+    for member, score in reply:
+        event_id, value = decode_member(_text(member))
+        times.append(int(score))
+        ids.append(event_id)
+        values.append(value)
+    return _Entries(times, ids, values)
+
+
+def _measure(measure: _Measure, entries: list[_Entries], as_of_us: int) -> FeatureValue:
+    spans: list[tuple[_Entries, int, int]] = []
+    for position in measure.sources:
+        found = entries[position]
+        if not found.times:
+            continue
+        if measure.rolling_us is not None:
+            low = bisect_right(found.times, as_of_us - measure.rolling_us)
+        else:
+            start, _ = window_start_us(Window(WindowKind.CALENDAR_DAYS, measure.calendar_days), as_of_us)
+            low = bisect_left(found.times, start)
+        high = len(found.times)
+        if high > low:
+            spans.append((found, low, high))
+    aggregation = measure.aggregation
+    if not spans:
+        return 0 if aggregation in _ZERO_WHEN_EMPTY else None
+    if aggregation is Aggregation.COUNT:
+        return sum(high - low for _, low, high in spans)
+    if aggregation is Aggregation.TIME_SINCE_LAST:
+        latest = max(found.times[high - 1] for found, _, high in spans)
+        return (as_of_us - latest) / MICROSECONDS_PER_SECOND
+    present = [v for found, low, high in spans for v in found.values[low:high] if v is not None]
+    if aggregation is Aggregation.DISTINCT_COUNT:
+        return len(set(present))
+    numbers = [v for v in present if isinstance(v, int) and not isinstance(v, bool)]
+    if aggregation is Aggregation.SUM:
+        return sum(numbers)
+    if aggregation is Aggregation.MEAN:
+        return sum(numbers) / len(present) if present else None
+    if aggregation is Aggregation.MIN:
+        return min(numbers) if numbers else None
+    if aggregation is Aggregation.MAX:
+        return max(numbers) if numbers else None
+    if aggregation is Aggregation.LAST:
+        best: tuple[int, str] | None = None
+        best_value: FeatureValue = None
+        for found, low, high in spans:
+            for index in range(low, high):
+                value = found.values[index]
+                if value is None:
+                    continue
+                key = (found.times[index], found.ids[index])
+                if best is None or key > best:
+                    best = key
+                    best_value = int(value) if isinstance(value, int) else None
+        return best_value
+    raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
