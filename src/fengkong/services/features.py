@@ -8,18 +8,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fengkong import bounds
+from fengkong.clock import Clock
 from fengkong.errors import BoundExceededError, InputError
 from fengkong.features.offline import backfill, lake_files, lake_schema
-from fengkong.features.online import OnlineFeatureEngine
+from fengkong.features.online import OnlineFeatureEngine, event_row
+from fengkong.features.online_redis import RedisFeatureEngine
 from fengkong.features.parity import RELATIVE_TOLERANCE, FeatureParity, feed_online, run_parity
 from fengkong.features.spec import SECONDS_PER_DAY, Entity, FeatureSet, parse_entity
 from fengkong.features.standard import STANDARD_FEATURES
+from fengkong.features.windows import to_microseconds
+from fengkong.ingest.transport import Transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +236,66 @@ def warm_online_engine(
     tables = read_lake_events(lake_dir, event_types, feature_set)
     feed_online(engine, tables, slice_seconds=SECONDS_PER_DAY)
     return engine
+
+
+# -- the Redis online backend: consumed from the event streams, rebuilt from the lake ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RedisFeedReport:
+    """One round of :func:`feed_redis_features`: deliveries taken, events that changed state, retries
+    that did not, and per applied event the freshness — microseconds from its ``received_at`` to the moment
+    the update script returned (from then on every replica's read sees it)."""
+
+    delivered: int
+    applied: int
+    unchanged: int
+    freshness_us: tuple[int, ...]
+
+
+def feed_redis_features(
+    engine: RedisFeatureEngine,
+    transport: Transport,
+    consumer: str,
+    clock: Clock,
+    *,
+    count: int = 500,
+    block_ms: int = 0,
+) -> RedisFeedReport:
+    """Consume up to ``count`` events from the streams in ``consumer``'s group, apply them to the Redis
+    feature state (idempotent by event ID, so a redelivered message never counts twice) and acknowledge
+    them only after the update returned. Events of one entity keep their partition's order."""
+    deliveries = transport.consume(consumer, count, block_ms)
+    if not deliveries:
+        return RedisFeedReport(0, 0, 0, ())
+    changed = engine.apply_rows([(d.event.event_type, event_row(d.event)) for d in deliveries])
+    visible_us = to_microseconds(clock.now(), "now")
+    freshness = tuple(
+        visible_us - to_microseconds(d.event.received_at, "received_at")
+        for d, applied in zip(deliveries, changed, strict=True)
+        if applied
+    )
+    transport.ack(deliveries)
+    applied_count = sum(changed)
+    return RedisFeedReport(len(deliveries), applied_count, len(deliveries) - applied_count, freshness)
+
+
+def rebuild_redis_features(
+    client: Any,
+    lake_dir: Path,
+    *,
+    prefix: str = "fengkong:",
+    feature_set: FeatureSet = STANDARD_FEATURES,
+    force: bool = False,
+) -> tuple[RedisFeatureEngine, int]:
+    """The Redis feature state of ``feature_set``'s version, rebuilt from the lake when that keyspace is
+    not marked ready (a new or changed spec set gets a new keyspace) or ``force``. Returns the engine and
+    how many events the rebuild applied (0 when the keyspace was ready)."""
+    engine = RedisFeatureEngine(client, feature_set, prefix=prefix)
+    if engine.is_ready() and not force:
+        return engine, 0
+    event_types = sorted({t for spec in feature_set for t in spec.event_types})
+    tables = read_lake_events(lake_dir, event_types, feature_set)
+    applied = engine.apply_tables(tables)
+    engine.mark_ready()
+    return engine, applied
