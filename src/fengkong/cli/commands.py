@@ -8,5 +8,6 @@ from fengkong.cli import (
     features,  # noqa: F401
     ingest,  # noqa: F401
     schedule,  # noqa: F401
+    scorecard,  # noqa: F401
     simulate,  # noqa: F401
 )
