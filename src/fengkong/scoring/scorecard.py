@@ -226,7 +226,7 @@ class ScorecardModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     categories = tuple(str(c) for c in optb.splits[position])
                 bins.append(
                     Bin(
-                        label=str(row["Bin"]),
+                        label=str(row["Bin"]) if is_numeric else " | ".join(categories),
                         lower=lower,
                         upper=upper,
                         categories=categories,
