@@ -17,18 +17,21 @@ the state is **exact per event** and reads apply the window rules of ``docs/feat
   longest window of the set plus ``bounds.online_redis_trim_grace_days``: a copy arriving later than that
   after the first would count again (the in-process engine remembers IDs for
   ``bounds.online_dedup_retention_days``).
-* **Memory budget**: after each insert the script trims the set to the source's longest window plus the
-  grace (``ZREMRANGEBYSCORE`` below ``newest - horizon - grace``), each set expires (wall clock) after that
-  span without writes, and a batch is refused (:class:`BoundExceededError`, nothing written) when a set
-  already holds ``bounds.online_redis_events_per_key_max`` events. Memory per entity is therefore bounded
-  by its event rate times its longest window. The tiled tail of ``docs/features.md`` is not built: every
-  retained event is kept individually.
-* **What is exact**: reads at ``as_of`` no earlier than ``newest receipt of a set - grace`` are exact for
-  every aggregation (counts, sums, min, max, distinct, last exactly; means, ratios, growth as Python
+* **Memory budget**: each insert trims the set below ``its receipt - horizon - grace`` (``ZREMRANGEBYSCORE``;
+  the newest insert trims the most, so a set holds at most its source's longest window plus the grace
+  behind its newest event, plus whatever older late events arrived since), each set expires (wall clock)
+  after that span without writes, and a batch is refused (:class:`BoundExceededError`, nothing written)
+  when a set already holds ``bounds.online_redis_events_per_key_max`` events. Memory per entity is
+  therefore bounded by its event rate times its longest window. The tiled tail of ``docs/features.md`` is
+  not built: every retained event is kept individually.
+* **What is exact**: reads at ``as_of`` no earlier than ``newest receipt applied to a set - grace`` are exact
+  for every aggregation (counts, sums, min, max, distinct, last exactly; means, ratios, growth as Python
   divides). Reads further back than that may miss trimmed events; decisions read at the present.
 * **One round trip**: :meth:`RedisFeatureEngine.read_many` reads several entities (a decision's vector) in
-  one pipelined request of ``ZRANGEBYSCORE`` per set over the span its windows need; aggregates are finished
-  in Python with the same arithmetic as the in-process engine.
+  one pipelined request. A set whose measures only count events or time the last one is read with one
+  ``ZCOUNT`` per window and the newest score (O(log n), a few numbers back); any other set with one
+  ``ZRANGEBYSCORE`` over the span its windows need, finished in Python with the same arithmetic as the
+  in-process engine.
 
 Redis Cluster: the update script touches keys of several entities, so this backend assumes one Redis
 primary (or keys hashed to one slot); it is not cluster-sharded.
@@ -103,8 +106,7 @@ for i = 1, n do
       local key = KEYS[k + j]
       local b = a + 3 + 3 * (j - 1)
       redis.call('ZADD', key, 'LT', received, ARGV[b])
-      local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-      local cutoff = tonumber(newest[2]) - tonumber(ARGV[b + 1])
+      local cutoff = tonumber(received) - tonumber(ARGV[b + 1])
       redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', cutoff))
       redis.call('PEXPIRE', key, ARGV[b + 2])
     end
@@ -191,8 +193,17 @@ class _Feature:
 class _Plan:
     sources: tuple[str, ...]  # source hashes read
     reach_us: tuple[int, ...]  # per source: how far back from as_of the plan's windows reach
+    windows: tuple[tuple[tuple[int | None, int], ...], ...]  # per counted source: its window keys, else ()
     measures: tuple[_Measure, ...]
     features: tuple[_Feature, ...]
+
+
+@dataclass(slots=True)
+class _Counted:
+    """A set read by counts: events per window key and the newest receipt at or before the read."""
+
+    counts: dict[tuple[int | None, int], int]
+    newest: int | None
 
 
 @dataclass(slots=True)
@@ -398,16 +409,29 @@ class RedisFeatureEngine:
         for entity_type, entity_id, names in requests:
             plan = self._plan(parse_entity(entity_type), names)
             plans.append(plan)
-            for source, reach in zip(plan.sources, plan.reach_us, strict=True):
-                pipe.zrangebyscore(
-                    self.set_key(source, entity_id), f"({as_of_us - reach}", high, withscores=True
-                )
+            for source, reach, windows in zip(plan.sources, plan.reach_us, plan.windows, strict=True):
+                key = self.set_key(source, entity_id)
+                if not windows:
+                    pipe.zrangebyscore(key, f"({as_of_us - reach}", high, withscores=True)
+                    continue
+                for window_key in windows:
+                    start, inclusive = _start(window_key, as_of_us)
+                    pipe.zcount(key, str(start) if inclusive else f"({start}", high)
+                pipe.zrevrangebyscore(key, high, "-inf", start=0, num=1, withscores=True)
         replies = pipe.execute()
         vectors = []
         position = 0
         for (entity_type, entity_id, _names), plan in zip(requests, plans, strict=True):
-            entries = [_decode(replies[position + i]) for i in range(len(plan.sources))]
-            position += len(plan.sources)
+            entries: list[_Entries | _Counted] = []
+            for windows in plan.windows:
+                if not windows:
+                    entries.append(_decode(replies[position]))
+                    position += 1
+                    continue
+                counts = {w: int(replies[position + i]) for i, w in enumerate(windows)}
+                newest = replies[position + len(windows)]
+                position += len(windows) + 1
+                entries.append(_Counted(counts, int(newest[0][1]) if newest else None))
             vectors.append(self._finish(plan, entity_type, entity_id, as_of, as_of_us, entries))
         return vectors
 
@@ -450,9 +474,18 @@ class RedisFeatureEngine:
                 else ()
             )
             features.append(_Feature(spec.name, spec.aggregation, tuple(ids), seconds))
+        counted_only = {Aggregation.COUNT, Aggregation.TIME_SINCE_LAST}
+        windows: list[tuple[tuple[int | None, int], ...]] = []
+        for position in range(len(source_ids)):
+            reading = [m for m in measures if position in m.sources]
+            if all(m.aggregation in counted_only for m in reading):
+                windows.append(tuple(dict.fromkeys((m.rolling_us, m.calendar_days) for m in reading)))
+            else:
+                windows.append(())
         plan = _Plan(
             tuple(source_ids),
             tuple(reach[s] * MICROSECONDS_PER_SECOND for s in source_ids),
+            tuple(windows),
             tuple(measures),
             tuple(features),
         )
@@ -468,7 +501,7 @@ class RedisFeatureEngine:
         entity_id: str,
         as_of: datetime,
         as_of_us: int,
-        entries: list[_Entries],
+        entries: list[_Entries | _Counted],
     ) -> FeatureVector:
         measured = [_measure(m, entries, as_of_us) for m in plan.measures]
         values: dict[str, FeatureValue] = {}
@@ -521,28 +554,43 @@ def _decode(reply: Sequence[tuple[bytes | str, float]]) -> _Entries:
     return _Entries(times, ids, values)
 
 
-def _measure(measure: _Measure, entries: list[_Entries], as_of_us: int) -> FeatureValue:
+def _start(window_key: tuple[int | None, int], as_of_us: int) -> tuple[int, bool]:
+    """The old edge of a window key ``(rolling µs or None, calendar days)`` and whether it is inclusive."""
+    rolling_us, calendar_days = window_key
+    if rolling_us is not None:
+        return as_of_us - rolling_us, False
+    return window_start_us(Window(WindowKind.CALENDAR_DAYS, calendar_days), as_of_us)
+
+
+def _measure(measure: _Measure, entries: list[_Entries | _Counted], as_of_us: int) -> FeatureValue:
     spans: list[tuple[_Entries, int, int]] = []
+    window_key = (measure.rolling_us, measure.calendar_days)
+    start, inclusive = _start(window_key, as_of_us)
+    counted = 0
+    latest: int | None = None
     for position in measure.sources:
         found = entries[position]
+        if isinstance(found, _Counted):
+            counted += found.counts[window_key]
+            newest = found.newest
+            if newest is not None and (newest >= start if inclusive else newest > start):
+                latest = newest if latest is None else max(latest, newest)
+            continue
         if not found.times:
             continue
-        if measure.rolling_us is not None:
-            low = bisect_right(found.times, as_of_us - measure.rolling_us)
-        else:
-            start, _ = window_start_us(Window(WindowKind.CALENDAR_DAYS, measure.calendar_days), as_of_us)
-            low = bisect_left(found.times, start)
+        low = bisect_left(found.times, start) if inclusive else bisect_right(found.times, start)
         high = len(found.times)
         if high > low:
             spans.append((found, low, high))
+            newest = found.times[high - 1]
+            latest = newest if latest is None else max(latest, newest)
     aggregation = measure.aggregation
+    if aggregation is Aggregation.COUNT:
+        return counted + sum(high - low for _, low, high in spans)
+    if aggregation is Aggregation.TIME_SINCE_LAST:
+        return None if latest is None else (as_of_us - latest) / MICROSECONDS_PER_SECOND
     if not spans:
         return 0 if aggregation in _ZERO_WHEN_EMPTY else None
-    if aggregation is Aggregation.COUNT:
-        return sum(high - low for _, low, high in spans)
-    if aggregation is Aggregation.TIME_SINCE_LAST:
-        latest = max(found.times[high - 1] for found, _, high in spans)
-        return (as_of_us - latest) / MICROSECONDS_PER_SECOND
     present = [v for found, low, high in spans for v in found.values[low:high] if v is not None]
     if aggregation is Aggregation.DISTINCT_COUNT:
         return len(set(present))
