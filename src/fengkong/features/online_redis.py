@@ -17,10 +17,10 @@ the state is **exact per event** and reads apply the window rules of ``docs/feat
   longest window of the set plus ``bounds.online_redis_trim_grace_days``: a copy arriving later than that
   after the first would count again (the in-process engine remembers IDs for
   ``bounds.online_dedup_retention_days``).
-* **Memory budget**: each insert trims the set below ``its receipt - horizon - grace`` (``ZREMRANGEBYSCORE``;
-  the newest insert trims the most, so a set holds at most its source's longest window plus the grace
-  behind its newest event, plus whatever older late events arrived since), each set expires (wall clock)
-  after that span without writes, and a batch is refused (:class:`BoundExceededError`, nothing written)
+* **Memory budget**: each batch trims every set it wrote below ``newest receipt written - horizon - grace``
+  (``ZREMRANGEBYSCORE``; so a set holds its source's longest window plus the grace behind its newest event,
+  plus whatever older late events arrived since), each set expires (wall clock) after that span without
+  writes, and a batch is refused (:class:`BoundExceededError`, nothing written)
   when a set already holds ``bounds.online_redis_events_per_key_max`` events. Memory per entity is
   therefore bounded by its event rate times its longest window. The tiled tail of ``docs/features.md`` is
   not built: every retained event is kept individually.
@@ -76,22 +76,28 @@ _TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 # KEYS: per event, its dedup key then its sorted-set keys. ARGV: cap, n; then per event: received µs (a
 # decimal string, never through a Lua number: Lua prints doubles with 14 digits), dedup TTL ms, key count,
 # then per key: member, retained span µs, key TTL ms. Returns 1 (applied) or 0 (duplicate) per event, or
-# {-1, key, size} when a set is full (then nothing was written).
+# {-1, key, size} when a set would overflow (then nothing was written). Each set touched is trimmed and its
+# expiry renewed once per batch, below its newest receipt in the batch minus the span retained.
 _APPLY_SCRIPT: Final = """
 local cap = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local k = 1
 local a = 3
+local sizes = {}
 for i = 1, n do
   local nkeys = tonumber(ARGV[a + 2])
   for j = 1, nkeys do
-    local size = redis.call('ZCARD', KEYS[k + j])
-    if size >= cap then return {-1, KEYS[k + j], size} end
+    local key = KEYS[k + j]
+    local size = sizes[key]
+    if size == nil then size = redis.call('ZCARD', key) end
+    if size >= cap then return {-1, key, size} end
+    sizes[key] = size + 1
   end
   k = k + 1 + nkeys
   a = a + 3 + 3 * nkeys
 end
 local out = {}
+local touched = {}
 k = 1
 a = 3
 for i = 1, n do
@@ -107,13 +113,17 @@ for i = 1, n do
       local b = a + 3 + 3 * (j - 1)
       redis.call('ZADD', key, 'LT', received, ARGV[b])
       local cutoff = tonumber(received) - tonumber(ARGV[b + 1])
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', cutoff))
-      redis.call('PEXPIRE', key, ARGV[b + 2])
+      local last = touched[key]
+      if last == nil or cutoff > last[1] then touched[key] = {cutoff, ARGV[b + 2]} end
     end
     out[i] = 1
   end
   k = k + 1 + nkeys
   a = a + 3 + 3 * nkeys
+end
+for key, last in pairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', last[1]))
+  redis.call('PEXPIRE', key, last[2])
 end
 return out
 """
