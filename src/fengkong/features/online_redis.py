@@ -129,6 +129,105 @@ return out
 """
 
 
+# KEYS: the sets read. ARGV[1]: as_of µs; then per key: mode, low (exclusive start of the span read), window
+# count, then per window: start µs and 1 if inclusive. Modes: 'c' counts (ZCOUNT per window, newest score),
+# 'a' aggregates per window on the server (count, sum, non-null count, min, max, distinct, newest, and
+# the events of the latest non-null receipt for `last`), 'm' the raw members with scores. Numbers go back as
+# strings (Lua would print doubles with 14 digits); an 'a' reply starts with 1 when a value or a sum
+# reached 2**52, where doubles stop being exact: the caller then reads that set raw.
+_READ_SCRIPT: Final = """
+local asof = ARGV[1]
+local out = {}
+local a = 2
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local mode = ARGV[a]
+  local low = ARGV[a + 1]
+  local nwin = tonumber(ARGV[a + 2])
+  local starts = {}
+  local startstr = {}
+  local incl = {}
+  for w = 1, nwin do
+    startstr[w] = ARGV[a + 1 + 2 * w]
+    starts[w] = tonumber(startstr[w])
+    incl[w] = ARGV[a + 2 + 2 * w] == '1'
+  end
+  a = a + 3 + 2 * nwin
+  if mode == 'c' then
+    local res = {}
+    for w = 1, nwin do
+      local lo = startstr[w]
+      if not incl[w] then lo = '(' .. lo end
+      res[w] = tostring(redis.call('ZCOUNT', key, lo, asof))
+    end
+    local newest = redis.call('ZREVRANGEBYSCORE', key, asof, '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    res[nwin + 1] = newest[2] or ''
+    out[i] = res
+  elseif mode == 'm' then
+    out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. low, asof, 'WITHSCORES')
+  else
+    local items = redis.call('ZRANGEBYSCORE', key, '(' .. low, asof, 'WITHSCORES')
+    local big = 4503599627370496
+    local inexact = 0
+    local count, total, present, seen, distinct, lasts = {}, {}, {}, {}, {}, {}
+    local lo, hi, locode, hicode, newest, lt = {}, {}, {}, {}, {}, {}
+    for w = 1, nwin do
+      count[w] = 0
+      total[w] = 0
+      present[w] = 0
+      seen[w] = {}
+      distinct[w] = 0
+      lasts[w] = {}
+    end
+    for m = 1, #items, 2 do
+      local member = items[m]
+      local scorestr = items[m + 1]
+      local t = tonumber(scorestr)
+      local colon = string.find(member, ':', 1, true)
+      local len = tonumber(string.sub(member, 1, colon - 1))
+      local code = string.sub(member, colon + 1 + len)
+      local tag = string.sub(code, 1, 1)
+      local num = nil
+      if tag == 'i' then
+        num = tonumber(string.sub(code, 2))
+        if num >= big or num <= -big then inexact = 1 end
+      end
+      for w = 1, nwin do
+        if t > starts[w] or (incl[w] and t == starts[w]) then
+          count[w] = count[w] + 1
+          newest[w] = scorestr
+          if tag ~= 'n' then
+            present[w] = present[w] + 1
+            if not seen[w][code] then seen[w][code] = true; distinct[w] = distinct[w] + 1 end
+            if num then
+              total[w] = total[w] + num
+              if lo[w] == nil or num < lo[w] then lo[w] = num; locode[w] = code end
+              if hi[w] == nil or num > hi[w] then hi[w] = num; hicode[w] = code end
+            end
+            if lt[w] == nil or t > lt[w] then lt[w] = t; lasts[w] = {} end
+            local l = lasts[w]
+            l[#l + 1] = string.sub(member, colon + 1, colon + len)
+            l[#l + 1] = code
+          end
+        end
+      end
+    end
+    local res = {tostring(inexact)}
+    for w = 1, nwin do
+      if total[w] >= big or total[w] <= -big then res[1] = '1' end
+      res[w + 1] = {
+        tostring(count[w]), string.format('%.0f', total[w]), tostring(present[w]), locode[w] or '',
+        hicode[w] or '', tostring(distinct[w]), newest[w] or '',
+        lt[w] and string.format('%.0f', lt[w]) or '', lasts[w]
+      }
+    end
+    out[i] = res
+  end
+end
+return out
+"""
+
+
 def source_hash(source: Source) -> str:
     """A short stable hash of a source's definition (its sorted sets are named by it)."""
     text = json.dumps(
@@ -161,17 +260,21 @@ def decode_member(member: str) -> tuple[str, int | str | bool | None]:
     colon = member.index(":")
     length = int(member[:colon])
     event_id = member[colon + 1 : colon + 1 + length]
-    code = member[colon + 1 + length :]
+    return event_id, decode_value(member[colon + 1 + length :])
+
+
+def decode_value(code: str) -> int | str | bool | None:
+    """A member's value code (``i12``, ``sabc``, ``b1``, ``n``) as the value."""
     tag = code[:1]
     if tag == "i":
-        return event_id, int(code[1:])
+        return int(code[1:])
     if tag == "s":
-        return event_id, code[1:]
+        return code[1:]
     if tag == "b":
-        return event_id, code == "b1"
+        return code == "b1"
     if tag == "n":
-        return event_id, None
-    raise InvariantError(f"feature state member {member!r} has no value code")
+        return None
+    raise InvariantError(f"feature state value {code!r} has no value code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +306,8 @@ class _Feature:
 class _Plan:
     sources: tuple[str, ...]  # source hashes read
     reach_us: tuple[int, ...]  # per source: how far back from as_of the plan's windows reach
-    windows: tuple[tuple[tuple[int | None, int], ...], ...]  # per counted source: its window keys, else ()
+    modes: tuple[str, ...]  # per source: 'c' counted, 'a' aggregated by the read script, 'm' raw members
+    windows: tuple[tuple[tuple[int | None, int], ...], ...]  # per source: the window keys its measures use
     measures: tuple[_Measure, ...]
     features: tuple[_Feature, ...]
 
@@ -214,6 +318,25 @@ class _Counted:
 
     counts: dict[tuple[int | None, int], int]
     newest: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _WindowAggregate:
+    count: int
+    total: int
+    present: int
+    low: int | None
+    high: int | None
+    distinct: int
+    newest: int | None
+    last: tuple[tuple[int, str, int | str | bool | None], ...]  # (receipt, ID, value) at the latest receipt
+
+
+@dataclass(slots=True)
+class _Aggregated:
+    """A set aggregated per window by the read script."""
+
+    windows: dict[tuple[int | None, int], _WindowAggregate]
 
 
 @dataclass(slots=True)
@@ -259,6 +382,7 @@ class RedisFeatureEngine:
             self._sources[compiled.hash] = compiled
             self._by_type.setdefault(source.event_type, []).append(compiled)
         self._apply = client.register_script(_APPLY_SCRIPT)
+        self._read = client.register_script(_READ_SCRIPT)
         self._plans: dict[tuple[Entity, tuple[str, ...] | None], _Plan] = {}
 
     # -- keys ------------------------------------------------------------------------------------------
@@ -414,34 +538,45 @@ class RedisFeatureEngine:
             )
         as_of_us = to_microseconds(as_of, "as_of")
         plans = []
-        pipe = self.client.pipeline(transaction=False)
-        high = str(as_of_us)
+        keys: list[str] = []
+        args: list[str] = [str(as_of_us)]
         for entity_type, entity_id, names in requests:
             plan = self._plan(parse_entity(entity_type), names)
             plans.append(plan)
-            for source, reach, windows in zip(plan.sources, plan.reach_us, plan.windows, strict=True):
-                key = self.set_key(source, entity_id)
-                if not windows:
-                    pipe.zrangebyscore(key, f"({as_of_us - reach}", high, withscores=True)
-                    continue
+            for source, reach, mode, windows in zip(
+                plan.sources, plan.reach_us, plan.modes, plan.windows, strict=True
+            ):
+                keys.append(self.set_key(source, entity_id))
+                args.extend((mode, str(as_of_us - reach), str(len(windows))))
                 for window_key in windows:
                     start, inclusive = _start(window_key, as_of_us)
-                    pipe.zcount(key, str(start) if inclusive else f"({start}", high)
-                pipe.zrevrangebyscore(key, high, "-inf", start=0, num=1, withscores=True)
-        replies = pipe.execute()
+                    args.extend((str(start), "1" if inclusive else "0"))
+        replies = self._read(keys=keys, args=args)
         vectors = []
         position = 0
         for (entity_type, entity_id, _names), plan in zip(requests, plans, strict=True):
-            entries: list[_Entries | _Counted] = []
-            for windows in plan.windows:
-                if not windows:
-                    entries.append(_decode(replies[position]))
-                    position += 1
-                    continue
-                counts = {w: int(replies[position + i]) for i, w in enumerate(windows)}
-                newest = replies[position + len(windows)]
-                position += len(windows) + 1
-                entries.append(_Counted(counts, int(newest[0][1]) if newest else None))
+            entries: list[_Entries | _Counted | _Aggregated] = []
+            for source, reach, mode, windows in zip(
+                plan.sources, plan.reach_us, plan.modes, plan.windows, strict=True
+            ):
+                reply = replies[position]
+                position += 1
+                if mode == "m":
+                    entries.append(_decode_flat(reply))
+                elif mode == "c":
+                    counts = {w: int(reply[i]) for i, w in enumerate(windows)}
+                    newest = _text(reply[len(windows)])
+                    entries.append(_Counted(counts, int(newest) if newest else None))
+                elif _text(reply[0]) == "1":  # a value or sum beyond exact doubles: read the set raw
+                    raw = self.client.zrangebyscore(
+                        self.set_key(source, entity_id),
+                        f"({as_of_us - reach}",
+                        str(as_of_us),
+                        withscores=True,
+                    )
+                    entries.append(_decode(raw))
+                else:
+                    entries.append(_aggregated(windows, reply[1:]))
             vectors.append(self._finish(plan, entity_type, entity_id, as_of, as_of_us, entries))
         return vectors
 
@@ -486,15 +621,20 @@ class RedisFeatureEngine:
             features.append(_Feature(spec.name, spec.aggregation, tuple(ids), seconds))
         counted_only = {Aggregation.COUNT, Aggregation.TIME_SINCE_LAST}
         windows: list[tuple[tuple[int | None, int], ...]] = []
+        modes: list[str] = []
         for position in range(len(source_ids)):
             reading = [m for m in measures if position in m.sources]
+            windows.append(tuple(dict.fromkeys((m.rolling_us, m.calendar_days) for m in reading)))
             if all(m.aggregation in counted_only for m in reading):
-                windows.append(tuple(dict.fromkeys((m.rolling_us, m.calendar_days) for m in reading)))
+                modes.append("c")
+            elif any(m.aggregation is Aggregation.DISTINCT_COUNT and len(m.sources) > 1 for m in reading):
+                modes.append("m")  # a distinct count over several sets needs the values themselves
             else:
-                windows.append(())
+                modes.append("a")
         plan = _Plan(
             tuple(source_ids),
             tuple(reach[s] * MICROSECONDS_PER_SECOND for s in source_ids),
+            tuple(modes),
             tuple(windows),
             tuple(measures),
             tuple(features),
@@ -511,7 +651,7 @@ class RedisFeatureEngine:
         entity_id: str,
         as_of: datetime,
         as_of_us: int,
-        entries: list[_Entries | _Counted],
+        entries: list[_Entries | _Counted | _Aggregated],
     ) -> FeatureVector:
         measured = [_measure(m, entries, as_of_us) for m in plan.measures]
         values: dict[str, FeatureValue] = {}
@@ -572,58 +712,111 @@ def _start(window_key: tuple[int | None, int], as_of_us: int) -> tuple[int, bool
     return window_start_us(Window(WindowKind.CALENDAR_DAYS, calendar_days), as_of_us)
 
 
-def _measure(measure: _Measure, entries: list[_Entries | _Counted], as_of_us: int) -> FeatureValue:
-    spans: list[tuple[_Entries, int, int]] = []
+def _decode_flat(reply: Sequence[bytes | str]) -> _Entries:
+    """Members and scores as the read script returns them: member, score, member, score..."""
+    return _decode([(reply[i], float(_text(reply[i + 1]))) for i in range(0, len(reply), 2)])
+
+
+def _aggregated(windows: Sequence[tuple[int | None, int]], replies: Sequence[Any]) -> _Aggregated:
+    result: dict[tuple[int | None, int], _WindowAggregate] = {}
+    for window_key, reply in zip(windows, replies, strict=True):
+        count, total, present, low, high, distinct, newest, latest_valued = (
+            _text(part) for part in reply[:8]
+        )
+        flat = reply[8]
+        last = tuple(
+            (int(latest_valued), _text(flat[i]), decode_value(_text(flat[i + 1])))
+            for i in range(0, len(flat), 2)
+        )
+        result[window_key] = _WindowAggregate(
+            int(count),
+            int(total),
+            int(present),
+            _int_or_none(low),
+            _int_or_none(high),
+            int(distinct),
+            int(newest) if newest else None,
+            last,
+        )
+    return _Aggregated(result)
+
+
+def _int_or_none(code: str) -> int | None:
+    value = decode_value(code) if code else None
+    return value if isinstance(value, int) else None
+
+
+def _measure(
+    measure: _Measure, entries: list[_Entries | _Counted | _Aggregated], as_of_us: int
+) -> FeatureValue:
     window_key = (measure.rolling_us, measure.calendar_days)
     start, inclusive = _start(window_key, as_of_us)
-    counted = 0
+    count = total = present = distinct_count = 0
+    low: int | None = None
+    high: int | None = None
+    distinct: set[int | str | bool] = set()
     latest: int | None = None
+    best: tuple[int, str] | None = None
+    best_value: int | str | bool | None = None
     for position in measure.sources:
         found = entries[position]
         if isinstance(found, _Counted):
-            counted += found.counts[window_key]
+            count += found.counts[window_key]
             newest = found.newest
             if newest is not None and (newest >= start if inclusive else newest > start):
                 latest = newest if latest is None else max(latest, newest)
             continue
-        if not found.times:
+        if isinstance(found, _Aggregated):
+            part = found.windows[window_key]
+            count += part.count
+            total += part.total
+            present += part.present
+            distinct_count += part.distinct
+            if part.low is not None:
+                low = part.low if low is None else min(low, part.low)
+            if part.high is not None:
+                high = part.high if high is None else max(high, part.high)
+            if part.newest is not None:
+                latest = part.newest if latest is None else max(latest, part.newest)
+            for received_us, event_id, value in part.last:  # the events at the latest valued receipt
+                key = (received_us, event_id)
+                if best is None or key > best:
+                    best, best_value = key, value
             continue
-        low = bisect_left(found.times, start) if inclusive else bisect_right(found.times, start)
-        high = len(found.times)
-        if high > low:
-            spans.append((found, low, high))
-            newest = found.times[high - 1]
-            latest = newest if latest is None else max(latest, newest)
+        times = found.times
+        first = bisect_left(times, start) if inclusive else bisect_right(times, start)
+        if first >= len(times):
+            continue
+        count += len(times) - first
+        latest = times[-1] if latest is None else max(latest, times[-1])
+        for index in range(first, len(times)):
+            value = found.values[index]
+            if value is None:
+                continue
+            present += 1
+            distinct.add(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                total += value
+                low = value if low is None else min(low, value)
+                high = value if high is None else max(high, value)
+            key = (times[index], found.ids[index])
+            if best is None or key > best:
+                best, best_value = key, value
     aggregation = measure.aggregation
     if aggregation is Aggregation.COUNT:
-        return counted + sum(high - low for _, low, high in spans)
+        return count
     if aggregation is Aggregation.TIME_SINCE_LAST:
         return None if latest is None else (as_of_us - latest) / MICROSECONDS_PER_SECOND
-    if not spans:
-        return 0 if aggregation in _ZERO_WHEN_EMPTY else None
-    present = [v for found, low, high in spans for v in found.values[low:high] if v is not None]
-    if aggregation is Aggregation.DISTINCT_COUNT:
-        return len(set(present))
-    numbers = [v for v in present if isinstance(v, int) and not isinstance(v, bool)]
     if aggregation is Aggregation.SUM:
-        return sum(numbers)
+        return total
     if aggregation is Aggregation.MEAN:
-        return sum(numbers) / len(present) if present else None
+        return total / present if present else None
     if aggregation is Aggregation.MIN:
-        return min(numbers) if numbers else None
+        return low
     if aggregation is Aggregation.MAX:
-        return max(numbers) if numbers else None
+        return high
+    if aggregation is Aggregation.DISTINCT_COUNT:
+        return distinct_count + len(distinct)
     if aggregation is Aggregation.LAST:
-        best: tuple[int, str] | None = None
-        best_value: FeatureValue = None
-        for found, low, high in spans:
-            for index in range(low, high):
-                value = found.values[index]
-                if value is None:
-                    continue
-                key = (found.times[index], found.ids[index])
-                if best is None or key > best:
-                    best = key
-                    best_value = int(value) if isinstance(value, int) else None
-        return best_value
+        return int(best_value) if isinstance(best_value, int) else None
     raise InputError(f"{aggregation.value} is not a measure", field="aggregation")
