@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fengkong import bounds
 from fengkong.clock import FixedClock
@@ -271,3 +272,44 @@ def test_a_decision_vector_is_read_in_one_round_trip(client: Any, redis_url: str
     assert [v.values for v in vectors] == [v.values for v in singles]
     assert all(v.feature_set_version == STANDARD_FEATURES.version for v in vectors)
     counting.close()
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_random_specs_agree_with_the_offline_engine(
+    client: Any, redis_prefix: str, data: st.DataObject
+) -> None:
+    """Specs drawn at random (every aggregation and operator, rolling and calendar windows, one or two
+    sources: distinct counts over two sets read their members, the rest is aggregated on the server)."""
+    from tests.strategies import merchant_feature_specs
+
+    specs = FeatureSet(tuple(data.draw(merchant_feature_specs(f"f{n}")) for n in range(4)))
+    seed = data.draw(st.integers(0, 10_000))
+    tables = to_tables(
+        random_stream(seed, 300, ("review_posted", "order_placed", "order_refunded"), span=timedelta(days=12))
+    )
+    engine = RedisFeatureEngine(client, specs, prefix=f"{redis_prefix}{uuid.uuid4().hex[:8]}:")
+    _, problems = replay_and_compare(engine, specs, tables, specs.entities, keys_per_entity=150, seed=seed)
+    assert not problems, (problems[:3], [s.canonical() for s in specs])
+
+
+def test_values_beyond_exact_doubles_are_read_exactly(client: Any, redis_prefix: str) -> None:
+    """Sums, min, max and last of values past 2**53 (where the server's doubles are not exact) equal the
+    in-process engine's: the read falls back to the set's members."""
+    from fengkong.features.online import OnlineFeatureEngine
+
+    rows = random_stream(3, 60, ("order_placed",), span=timedelta(days=2))
+    for n, row in enumerate(rows["order_placed"]):
+        row["amount_fen"] = 2**60 + 7 * n + 1
+    tables = to_tables(rows)
+    in_process = OnlineFeatureEngine(STANDARD_FEATURES)
+    engine = RedisFeatureEngine(client, STANDARD_FEATURES, prefix=redis_prefix)
+    for event_type, table in tables.items():
+        for row in table.to_pylist():
+            in_process.apply_row(event_type, row)
+            engine.apply_row(event_type, row)
+    as_of = START + timedelta(days=2, hours=1)
+    for consumer in ("P-0", "P-1", "P-2"):
+        expected = in_process.read("consumer", consumer, as_of).values
+        assert engine.read("consumer", consumer, as_of).values == expected
+    assert any(v is not None and v > 2**60 for v in expected.values())
