@@ -58,7 +58,9 @@ def evaluate(
     folds: Annotated[int, typer.Option("--folds", help="Outer stratified folds.")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats of the outer folds.")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and the models.")] = 0,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="json or table.")] = OutputFormat.TABLE,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="json or table.")
+    ] = OutputFormat.TABLE,
 ) -> None:
     """Repeated stratified k-fold of the scorecard and the GBM; the champion by inner cross-validation."""
     try:
@@ -71,12 +73,15 @@ def evaluate(
     console = Console()
     for name, figures in result["models"].items():
         console.print(
-            f"{name:10s} AUC {figures['auc_mean']:.4f} ± {figures['auc_std']:.4f}  KS {figures['ks_mean']:.4f}  "
-            f"Gini {figures['gini_mean']:.4f}  Brier {figures['brier_mean']:.4f}  ECE {figures['ece_mean']:.4f}",
+            f"{name:10s} AUC {figures['auc_mean']:.4f} ± {figures['auc_std']:.4f}  "
+            f"KS {figures['ks_mean']:.4f}  Gini {figures['gini_mean']:.4f}  "
+            f"Brier {figures['brier_mean']:.4f}  ECE {figures['ece_mean']:.4f}",
             highlight=False,
         )
     champion = result["champion"]
-    console.print(f"champion: {champion['name']} (AUC {champion['auc_mean']:.4f} ± {champion['auc_std']:.4f})")
+    console.print(
+        f"champion: {champion['name']} (AUC {champion['auc_mean']:.4f} ± {champion['auc_std']:.4f})"
+    )
 
 
 @scorecard_app.command("fit")
@@ -92,7 +97,9 @@ def fit(
         manifest = fit_and_save(data, target, bad_value, out, seed=seed)
     except InputError as error:
         raise _fail(str(error)) from None
-    typer.echo(json.dumps({"out": str(out), "champion": manifest["champion"], "inner_auc": manifest["inner_auc"]}))
+    typer.echo(
+        json.dumps({"out": str(out), "champion": manifest["champion"], "inner_auc": manifest["inner_auc"]})
+    )
 
 
 @app.command("score")
@@ -110,7 +117,8 @@ def score(
     unseen = frame.attrs.get("unseen_categories") or {}
     for column, values in unseen.items():
         Console(stderr=True).print(
-            f"note: {column}: categories unseen in training scored as average risk: {values[:5]}", highlight=False
+            f"note: {column}: categories unseen in training scored as average risk: {values[:5]}",
+            highlight=False,
         )
     if out is None:
         frame.to_csv(sys.stdout, index=False)

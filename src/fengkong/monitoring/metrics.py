@@ -91,7 +91,9 @@ def ks(y: npt.ArrayLike, score: npt.ArrayLike) -> float:
     return float(np.max(np.abs(cum_bad - cum_good)[last_of_value]))
 
 
-def _probabilities(y: npt.ArrayLike, pd_bad: npt.ArrayLike) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+def _probabilities(
+    y: npt.ArrayLike, pd_bad: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
     labels, values = _pair(y, pd_bad, score_name="pd_bad")
     if values.min() < 0.0 or values.max() > 1.0:
         raise MetricInputError("probabilities must lie in [0, 1]", field="pd_bad")

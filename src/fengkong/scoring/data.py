@@ -90,7 +90,8 @@ def binary_target(frame: pd.DataFrame, target: str, bad_value: str) -> npt.NDArr
         raise ScoringInputError(f"no row has the bad value {bad_value!r} (values seen: {seen})", field=target)
     if bad_count == len(is_bad):
         raise ScoringInputError(f"every row has the bad value {bad_value!r}: one class only", field=target)
-    return is_bad.astype(np.int8)
+    result: npt.NDArray[np.int8] = np.asarray(is_bad, dtype=np.int8)
+    return result
 
 
 def _numeric_share(values: pd.Series) -> tuple[float, str | None]:
@@ -164,9 +165,7 @@ def prepare(frame: pd.DataFrame, target: str, bad_value: str) -> PreparedData:
     )
 
 
-def coerce_features(
-    frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
-) -> pd.DataFrame:
+def coerce_features(frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pd.DataFrame:
     """The model's columns in the model's kinds: numbers as float64, categories as text (missing kept).
 
     A column the model needs but the table lacks, or text in a numeric column, is refused with the column.
@@ -187,7 +186,7 @@ def coerce_features(
         out[name] = parsed.astype(np.float64)
     for name in categorical:
         column = frame[name]
-        out[name] = column.astype(object).where(column.notna(), None).map(
-            lambda v: None if v is None else str(v)
-        )
+        text = column.astype("str").to_numpy(dtype=object)
+        text[column.isna().to_numpy()] = None
+        out[name] = pd.Series(text, index=frame.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)

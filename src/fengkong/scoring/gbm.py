@@ -55,10 +55,17 @@ class Calibration:
         if self.method == "platt":
             result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(self.platt_a * raw + self.platt_b)))
             return result
-        return np.interp(raw, np.asarray(self.x), np.asarray(self.y))
+        interpolated: npt.NDArray[np.float64] = np.interp(raw, np.asarray(self.x), np.asarray(self.y))
+        return interpolated
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "platt_a": self.platt_a, "platt_b": self.platt_b, "x": self.x, "y": self.y}
+        return {
+            "method": self.method,
+            "platt_a": self.platt_a,
+            "platt_b": self.platt_b,
+            "x": self.x,
+            "y": self.y,
+        }
 
 
 def _fit_calibration(method: str, raw: npt.NDArray[np.float64], y: npt.NDArray[np.int8]) -> Calibration:
@@ -105,7 +112,9 @@ class GBMServing:
         for column, name in enumerate(self.numeric):
             view[:, column] = frame[name].to_numpy(dtype=np.float64)
         for offset, name in enumerate(self.categorical):
-            codes = pd.Index(self.categories[name], dtype=object).get_indexer(frame[name].to_numpy(dtype=object))
+            codes = pd.Index(self.categories[name], dtype=object).get_indexer(
+                pd.Index(frame[name].to_numpy(dtype=object), dtype=object)
+            )
             view[:, len(self.numeric) + offset] = np.where(codes < 0, np.nan, codes)
         return view
 
@@ -138,7 +147,9 @@ class GBMServing:
         (directory / MODEL_FILE).write_text(text, encoding="utf-8")
         card = dict(self.card)
         card["model_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        (directory / CARD_FILE).write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        (directory / CARD_FILE).write_text(
+            json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, directory: Path) -> GBMServing:
@@ -231,10 +242,13 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ScoringInputError("must be between 0.05 and 0.5", field="validation_fraction")
         if not 1 <= int(self.rounds_max) <= bounds.gbm_boost_rounds_max:
             raise ScoringInputError(
-                f"must be between 1 and gbm_boost_rounds_max={bounds.gbm_boost_rounds_max}", field="rounds_max"
+                f"must be between 1 and gbm_boost_rounds_max={bounds.gbm_boost_rounds_max}",
+                field="rounds_max",
             )
         if self.calibration not in ("platt", "isotonic"):
-            raise ScoringInputError(f"must be 'platt' or 'isotonic', got {self.calibration!r}", field="calibration")
+            raise ScoringInputError(
+                f"must be 'platt' or 'isotonic', got {self.calibration!r}", field="calibration"
+            )
         target = np.asarray(y, dtype=np.int8)
         if target.shape[0] != X.shape[0]:
             raise ScoringInputError(f"{target.shape[0]} labels for {X.shape[0]} rows", field="target")
@@ -266,12 +280,21 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         cat_index = list(range(len(numeric), len(names)))
         params = {**self._params(), "monotone_constraints": monotone}
         train_set = lgb.Dataset(
-            matrix[fit_rows], target[fit_rows], feature_name=names, categorical_feature=cat_index,
-            params={"verbosity": -1}, free_raw_data=False,
+            matrix[fit_rows],
+            target[fit_rows],
+            feature_name=names,
+            categorical_feature=cat_index,
+            params={"verbosity": -1},
+            free_raw_data=False,
         )
         valid_set = lgb.Dataset(
-            matrix[held_rows], target[held_rows], reference=train_set, feature_name=names,
-            categorical_feature=cat_index, params={"verbosity": -1}, free_raw_data=False,
+            matrix[held_rows],
+            target[held_rows],
+            reference=train_set,
+            feature_name=names,
+            categorical_feature=cat_index,
+            params={"verbosity": -1},
+            free_raw_data=False,
         )
         booster = lgb.train(
             params,

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from fengkong import bounds
-from fengkong.scoring.data import ScoringInputError, column_kinds, coerce_features
+from fengkong.scoring.data import ScoringInputError, coerce_features, column_kinds
 from fengkong.scoring.table import Bin, Characteristic, ScorecardTable
 
 PARAMETER_RULES: dict[str, tuple[float, float]] = {

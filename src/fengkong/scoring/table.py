@@ -143,7 +143,8 @@ class ScorecardTable:
         return out
 
     def score(self, X: pd.DataFrame) -> npt.NDArray[np.int64]:  # noqa: N803
-        return self.points_matrix(X).sum(axis=1)
+        result: npt.NDArray[np.int64] = self.points_matrix(X).sum(axis=1)
+        return result
 
     def probability_of_default(self, score: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """PD implied by the points: score = offset + factor · ln(good:bad odds)."""
@@ -352,7 +353,11 @@ def _bin_points(c: Characteristic, column: pd.Series) -> npt.NDArray[np.int64]:
     lookup = np.array(
         [points[i] for i, b in enumerate(c.bins) for _ in b.categories] + [c.unknown_points], dtype=np.int64
     )
-    codes = pd.Index(categories, dtype=object).get_indexer(column.to_numpy(dtype=object)).astype(np.int64)
+    codes = (
+        pd.Index(categories, dtype=object)
+        .get_indexer(pd.Index(column.to_numpy(dtype=object), dtype=object))
+        .astype(np.int64)
+    )
     result = lookup[codes]  # code -1 (missing or unseen) picks the last entry, unknown_points
     missing = column.isna().to_numpy()
     return np.where(missing, c.missing_points, result)

@@ -62,7 +62,9 @@ def _measures(y: npt.NDArray[np.int8], pd_bad: npt.NDArray[np.float64]) -> dict[
     }
 
 
-def inner_choice(features: pd.DataFrame, target: npt.NDArray[np.int8], seed: int) -> tuple[str, dict[str, float]]:
+def inner_choice(
+    features: pd.DataFrame, target: npt.NDArray[np.int8], seed: int
+) -> tuple[str, dict[str, float]]:
     """The model with the higher mean AUC over an inner stratified k-fold of these rows."""
     folds = StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=seed)
     scores: dict[str, list[float]] = {name: [] for name in MODEL_NAMES}
@@ -95,7 +97,9 @@ def _summary(values: list[dict[str, float]]) -> dict[str, float]:
 def evaluate(data: PreparedData, *, folds: int = 5, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
     """Repeated stratified k-fold of both models with the champion chosen by inner cross-validation."""
     if not 2 <= folds <= bounds.scoring_folds_max:
-        raise ScoringInputError(f"must be between 2 and scoring_folds_max={bounds.scoring_folds_max}", field="folds")
+        raise ScoringInputError(
+            f"must be between 2 and scoring_folds_max={bounds.scoring_folds_max}", field="folds"
+        )
     if not 1 <= repeats <= bounds.scoring_repeats_max:
         raise ScoringInputError(
             f"must be between 1 and scoring_repeats_max={bounds.scoring_repeats_max}", field="repeats"
@@ -112,7 +116,10 @@ def evaluate(data: PreparedData, *, folds: int = 5, repeats: int = 3, seed: int 
     for index, (train, test) in enumerate(splitter.split(np.zeros(len(data.target)), data.target)):
         x_train, y_train = data.features.iloc[train], data.target[train]
         models = fit_pair(x_train, y_train, seed)
-        measures = {name: _measures(data.target[test], _pd(models[name], data.features.iloc[test])) for name in MODEL_NAMES}
+        measures = {
+            name: _measures(data.target[test], _pd(models[name], data.features.iloc[test]))
+            for name in MODEL_NAMES
+        }
         chosen, inner = inner_choice(x_train, y_train, seed + 1 + index)
         results.append(FoldResult(index // folds, index % folds, measures, chosen, inner))
     picked = Counter(r.chosen for r in results)
@@ -142,7 +149,9 @@ def evaluate(data: PreparedData, *, folds: int = 5, repeats: int = 3, seed: int 
     }
 
 
-def evaluate_csv(path: Path, target: str, bad_value: str, *, folds: int, repeats: int, seed: int) -> dict[str, Any]:
+def evaluate_csv(
+    path: Path, target: str, bad_value: str, *, folds: int, repeats: int, seed: int
+) -> dict[str, Any]:
     return evaluate(prepare(read_csv(path), target, bad_value), folds=folds, repeats=repeats, seed=seed)
 
 
@@ -191,7 +200,11 @@ def load_model(directory: Path) -> LoadedModel:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ScoringInputError(f"manifest.json is not JSON: {error}", field="model") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT or manifest.get("champion") not in MODEL_NAMES:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != MANIFEST_FORMAT
+        or manifest.get("champion") not in MODEL_NAMES
+    ):
         raise ScoringInputError(f"manifest.json is not a {MANIFEST_FORMAT} document", field="model")
     table_path = directory / "scorecard.json"
     if not table_path.is_file():

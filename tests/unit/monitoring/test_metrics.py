@@ -25,7 +25,9 @@ def test_auc_gini_ks_brier_match_the_references(seed: int, ties: bool) -> None:
     y, pd_bad = _sample(seed, ties=ties)
     assert metrics.auc(y, pd_bad) == pytest.approx(roc_auc_score(y, pd_bad), abs=1e-12)
     assert metrics.gini(y, pd_bad) == pytest.approx(2 * roc_auc_score(y, pd_bad) - 1, abs=1e-12)
-    assert metrics.ks(y, pd_bad) == pytest.approx(ks_2samp(pd_bad[y == 1], pd_bad[y == 0]).statistic, abs=1e-12)
+    assert metrics.ks(y, pd_bad) == pytest.approx(
+        ks_2samp(pd_bad[y == 1], pd_bad[y == 0]).statistic, abs=1e-12
+    )
     assert metrics.brier(y, pd_bad) == pytest.approx(brier_score_loss(y, pd_bad), abs=1e-12)
 
 

@@ -14,8 +14,11 @@ def synthetic_credit(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     utilisation = rng.uniform(0, 1.2, rows)
     region = rng.choice(["north", "south", "east", "west"], rows, p=[0.4, 0.3, 0.2, 0.1])
     noise = rng.normal(size=rows)
-    logit = -1.2 - 0.8 * (np.log(income) - 8.5) / 0.5 + 1.5 * utilisation + np.select(
-        [region == "north", region == "west"], [-0.5, 0.7], 0.0
+    logit = (
+        -1.2
+        - 0.8 * (np.log(income) - 8.5) / 0.5
+        + 1.5 * utilisation
+        + np.select([region == "north", region == "west"], [-0.5, 0.7], 0.0)
     )
     y = (rng.uniform(size=rows) < 1 / (1 + np.exp(-logit))).astype(np.int8)
     utilisation[rng.uniform(size=rows) < 0.05] = np.nan

@@ -27,8 +27,24 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_evaluate_prints_both_models_and_the_champion(csv_path: Path) -> None:
     result = CliRunner().invoke(
         app,
-        ["scorecard", "evaluate", "--data", str(csv_path), "--target", "status", "--bad-value", "bad",
-         "--folds", "2", "--repeats", "1", "--seed", "1", "--format", "json"],
+        [
+            "scorecard",
+            "evaluate",
+            "--data",
+            str(csv_path),
+            "--target",
+            "status",
+            "--bad-value",
+            "bad",
+            "--folds",
+            "2",
+            "--repeats",
+            "1",
+            "--seed",
+            "1",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -40,7 +56,8 @@ def test_evaluate_prints_both_models_and_the_champion(csv_path: Path) -> None:
     assert sum(champion["selected_per_fold"].values()) == 2
     # the champion's figures come from the models chosen fold by fold, never from picking the best test fold
     chosen = [
-        document["fold_auc"]["scorecard"][i] if document["champion_fold_auc"][i] == document["fold_auc"]["scorecard"][i]
+        document["fold_auc"]["scorecard"][i]
+        if document["champion_fold_auc"][i] == document["fold_auc"]["scorecard"][i]
         else document["fold_auc"]["gbm"][i]
         for i in range(2)
     ]
@@ -51,10 +68,28 @@ def test_fit_then_score_with_reasons(csv_path: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "model"
     fitted = runner.invoke(
-        app, ["scorecard", "fit", "--data", str(csv_path), "--target", "status", "--bad-value", "bad", "--out", str(out)]
+        app,
+        [
+            "scorecard",
+            "fit",
+            "--data",
+            str(csv_path),
+            "--target",
+            "status",
+            "--bad-value",
+            "bad",
+            "--out",
+            str(out),
+        ],
     )
     assert fitted.exit_code == 0, fitted.output
-    assert {p.name for p in out.iterdir()} == {"manifest.json", "scorecard.json", "scorecard.csv", "scorecard.html", "gbm"}
+    assert {p.name for p in out.iterdir()} == {
+        "manifest.json",
+        "scorecard.json",
+        "scorecard.csv",
+        "scorecard.html",
+        "gbm",
+    }
     assert (out / "gbm" / "model.txt").is_file() and (out / "gbm" / "model_card.json").is_file()
     scored = runner.invoke(app, ["score", "--model", str(out), "--data", str(csv_path), "--reasons"])
     assert scored.exit_code == 0, scored.output
@@ -68,22 +103,32 @@ def test_fit_then_score_with_reasons(csv_path: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
-        ("a,y\n1,good\n2,good\n3,good\n", ["--target", "y", "--bad-value", "bad"], "no row has the bad value"),
+        (
+            "a,y\n1,good\n2,good\n3,good\n",
+            ["--target", "y", "--bad-value", "bad"],
+            "no row has the bad value",
+        ),
         ("a,y\n1,bad\n2,bad\n", ["--target", "y", "--bad-value", "bad"], "one class only"),
         ("a,y\n1,bad\n2,good\n", ["--target", "status", "--bad-value", "bad"], "target"),
         ("a,b,y\n,1,bad\n,1,good\n", ["--target", "y", "--bad-value", "bad"], "no usable feature"),
     ],
 )
-def test_bad_input_exits_2_with_the_reason(tmp_path: Path, content: str, args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_the_reason(
+    tmp_path: Path, content: str, args: list[str], message: str
+) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    result = CliRunner().invoke(app, ["scorecard", "evaluate", "--data", str(path), *args, "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["scorecard", "evaluate", "--data", str(path), *args, "--format", "json"]
+    )
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
 
 
 def test_missing_files_exit_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["score", "--model", str(tmp_path), "--data", str(tmp_path / "none.csv")])
+    result = CliRunner().invoke(
+        app, ["score", "--model", str(tmp_path), "--data", str(tmp_path / "none.csv")]
+    )
     assert result.exit_code == 2
     assert "manifest.json" in result.output or "no such file" in result.output

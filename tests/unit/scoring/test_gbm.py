@@ -18,7 +18,9 @@ from fengkong.scoring.gbm import GBMChallenger, GBMServing
 @pytest.fixture(scope="module")
 def fitted_gbm(credit_data, fitted_scorecard):  # type: ignore[no-untyped-def]
     frame, y = credit_data
-    return GBMChallenger(monotone_constraints=fitted_scorecard.monotone_directions(), random_state=0).fit(frame, y)
+    return GBMChallenger(monotone_constraints=fitted_scorecard.monotone_directions(), random_state=0).fit(
+        frame, y
+    )
 
 
 def test_monotone_constraints_hold_along_each_constrained_column(fitted_gbm, credit_data) -> None:  # type: ignore[no-untyped-def]
@@ -44,10 +46,14 @@ def test_early_stopping_and_calibration_on_held_out_rows(fitted_gbm, credit_data
     assert np.all((fresh > 0) & (fresh < 1))
 
 
-def test_saved_model_reloads_identically_and_a_tampered_one_is_refused(fitted_gbm, fresh_rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_saved_model_reloads_identically_and_a_tampered_one_is_refused(
+    fitted_gbm, fresh_rows, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     fitted_gbm.serving_.save(tmp_path)
     loaded = GBMServing.load(tmp_path)
-    np.testing.assert_array_equal(loaded.probability_of_default(fresh_rows), fitted_gbm.predict_proba(fresh_rows)[:, 1])
+    np.testing.assert_array_equal(
+        loaded.probability_of_default(fresh_rows), fitted_gbm.predict_proba(fresh_rows)[:, 1]
+    )
     text = (tmp_path / "model.txt").read_text()
     (tmp_path / "model.txt").write_text(text.replace("learning_rate", "learning_rate ", 1))
     with pytest.raises(ScoringInputError, match="checksum"):

@@ -27,7 +27,9 @@ def test_json_scorer_equals_optbinning_on_training_rows(fitted_scorecard, credit
     np.testing.assert_array_equal(ours, _reference(fitted_scorecard, frame))
 
 
-def test_json_scorer_equals_optbinning_on_fresh_rows_with_missing_and_unseen(fitted_scorecard, fresh_rows) -> None:  # type: ignore[no-untyped-def]
+def test_json_scorer_equals_optbinning_on_fresh_rows_with_missing_and_unseen(
+    fitted_scorecard, fresh_rows
+) -> None:  # type: ignore[no-untyped-def]
     table = ScorecardTable.from_json(fitted_scorecard.table_.to_json())
     np.testing.assert_array_equal(table.score(fresh_rows), _reference(fitted_scorecard, fresh_rows))
     assert table.unseen_categories(fresh_rows) == {"region": ["atlantis"]}
@@ -129,7 +131,10 @@ def test_constant_and_empty_columns_are_dropped_and_text_in_numbers_refused(cred
     frame, y = credit_data
     data = frame.assign(constant=7.0, empty=np.nan, target=y)
     prepared = prepare(data, "target", "1")
-    assert dict(prepared.dropped) == {"constant": "a single value in every row", "empty": "every value is missing"}
+    assert dict(prepared.dropped) == {
+        "constant": "a single value in every row",
+        "empty": "every value is missing",
+    }
     typo = frame["income"].astype(object)
     typo.iloc[3] = "n/a?"
     with pytest.raises(ScoringInputError, match="text") as raised:
