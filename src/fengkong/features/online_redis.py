@@ -27,11 +27,14 @@ the state is **exact per event** and reads apply the window rules of ``docs/feat
 * **What is exact**: reads at ``as_of`` no earlier than ``newest receipt applied to a set - grace`` are exact
   for every aggregation (counts, sums, min, max, distinct, last exactly; means, ratios, growth as Python
   divides). Reads further back than that may miss trimmed events; decisions read at the present.
-* **One round trip**: :meth:`RedisFeatureEngine.read_many` reads several entities (a decision's vector) in
-  one pipelined request. A set whose measures only count events or time the last one is read with one
-  ``ZCOUNT`` per window and the newest score (O(log n), a few numbers back); any other set with one
-  ``ZRANGEBYSCORE`` over the span its windows need, finished in Python with the same arithmetic as the
-  in-process engine.
+* **One round trip**: :meth:`RedisFeatureEngine.read_many` reads several entities (a decision's vector) with
+  one call of a read script. A set whose measures only count events or time the last one is read with one
+  ``ZCOUNT`` per window and the newest score (O(log n)); any other set is scanned over the span its windows
+  need and aggregated per window on the server (count, integer sum, non-null count, min, max, distinct
+  values, newest receipt, the events at the latest valued receipt), so a few numbers come back instead of
+  every member. A distinct count over two or more sets (a union) gets the raw members instead, and so does
+  a set holding a value or sum of magnitude 2**52 or more, where the server's doubles stop being exact
+  (then in a second round trip). Python finishes with the in-process engine's arithmetic.
 
 Redis Cluster: the update script touches keys of several entities, so this backend assumes one Redis
 primary (or keys hashed to one slot); it is not cluster-sharded.
