@@ -88,21 +88,33 @@ class ReasonCodes:
 def top_reasons(
     cost: npt.NDArray[Any], names: tuple[str, ...], count: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
-    """The ``count`` largest positive costs per row, ranked (stable: equal costs keep column order)."""
+    """The ``count`` largest positive costs per row, ranked (equal costs keep column order).
+
+    Worked through in row chunks that stay in cache; integer costs use a partial sort on a unique key.
+    """
     if not 1 <= count <= bounds.scoring_reason_codes_max:
         raise ScoringInputError(
             f"must be between 1 and scoring_reason_codes_max={bounds.scoring_reason_codes_max}",
             field="reasons",
         )
-    k = min(count, cost.shape[1])
-    order = np.argsort(-cost, axis=1, kind="stable")[:, :k]
-    lost = np.take_along_axis(cost, order, axis=1)
-    index = np.where(lost > 0, order, -1).astype(np.int64)
-    lost = np.where(lost > 0, lost, 0)
-    if k < count:
-        pad = count - k
-        index = np.pad(index, ((0, 0), (0, pad)), constant_values=-1)
-        lost = np.pad(lost, ((0, 0), (0, pad)), constant_values=0)
+    rows, columns = cost.shape
+    k = min(count, columns)
+    index = np.full((rows, count), -1, dtype=np.int64)
+    lost = np.zeros((rows, count), dtype=cost.dtype)
+    step = bounds.scoring_reason_chunk_rows
+    tie_break = (columns - 1 - np.arange(columns)).astype(np.int64)
+    for start in range(0, rows, step):
+        chunk = np.ascontiguousarray(cost[start : start + step])
+        if np.issubdtype(chunk.dtype, np.integer) and k < columns:
+            key = chunk.astype(np.int64) * columns + tie_break  # unique per cell: cost, then earlier column
+            top = np.argpartition(-key, k - 1, axis=1)[:, :k]
+            order = np.take_along_axis(top, np.argsort(-np.take_along_axis(key, top, axis=1), axis=1), axis=1)
+        else:
+            order = np.argsort(-chunk, axis=1, kind="stable")[:, :k]
+        taken = np.take_along_axis(chunk, order, axis=1)
+        positive = taken > 0
+        index[start : start + step, :k] = np.where(positive, order, -1)
+        lost[start : start + step, :k] = np.where(positive, taken, 0)
     return index, lost
 
 
@@ -137,7 +149,7 @@ class ScorecardTable:
                 field="data",
             )
         frame = coerce_features(X, self.numeric, self.categorical)
-        out = np.empty((frame.shape[0], len(self.characteristics)), dtype=np.int64)
+        out = np.empty((frame.shape[0], len(self.characteristics)), dtype=np.int64, order="F")
         for column, characteristic in enumerate(self.characteristics):
             out[:, column] = _bin_points(characteristic, frame[characteristic.name])
         return out

@@ -158,3 +158,18 @@ def test_a_malformed_table_is_refused() -> None:
         ScorecardTable.from_json("{}")
     with pytest.raises(ScoringInputError, match="not JSON"):
         ScorecardTable.from_json("{")
+
+
+def test_partial_sort_of_reasons_equals_a_full_stable_sort() -> None:
+    from fengkong.scoring.table import top_reasons
+
+    rng = np.random.default_rng(7)
+    cost = rng.integers(-3, 6, size=(2_000, 9))  # many ties
+    names = tuple(f"c{i}" for i in range(9))
+    index, lost = top_reasons(cost, names, 4)
+    order = np.argsort(-cost, axis=1, kind="stable")[:, :4]
+    expected_lost = np.take_along_axis(cost, order, axis=1)
+    np.testing.assert_array_equal(lost, np.where(expected_lost > 0, expected_lost, 0))
+    np.testing.assert_array_equal(index, np.where(expected_lost > 0, order, -1))
+    with pytest.raises(ScoringInputError, match="reasons"):
+        top_reasons(cost, names, 0)
