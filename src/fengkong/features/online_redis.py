@@ -133,7 +133,8 @@ return out
 
 
 # KEYS: the sets read. ARGV[1]: as_of µs; then per key: mode, low (exclusive start of the span read), window
-# count, then per window: start µs and 1 if inclusive. Modes: 'c' counts (ZCOUNT per window, newest score),
+# count, then per window: start µs and flags (1 if inclusive, else 0; then d, m, l when a distinct count,
+# min/max or last reads it). Modes: 'c' counts (ZCOUNT per window, newest score),
 # 'a' aggregates per window on the server (count, sum, non-null count, min, max, distinct, newest, and
 # the events of the latest non-null receipt for `last`), 'm' the raw members with scores. Numbers go back as
 # strings (Lua would print doubles with 14 digits); an 'a' reply starts with 1 when a value or a sum
@@ -150,10 +151,15 @@ for i = 1, #KEYS do
   local starts = {}
   local startstr = {}
   local incl = {}
+  local wantd, wantm, wantl = {}, {}, {}
   for w = 1, nwin do
     startstr[w] = ARGV[a + 1 + 2 * w]
     starts[w] = tonumber(startstr[w])
-    incl[w] = ARGV[a + 2 + 2 * w] == '1'
+    local flags = ARGV[a + 2 + 2 * w]
+    incl[w] = string.sub(flags, 1, 1) == '1'
+    wantd[w] = string.find(flags, 'd', 2, true) ~= nil
+    wantm[w] = string.find(flags, 'm', 2, true) ~= nil
+    wantl[w] = string.find(flags, 'l', 2, true) ~= nil
   end
   a = a + 3 + 2 * nwin
   if mode == 'c' then
@@ -201,16 +207,20 @@ for i = 1, #KEYS do
           newest[w] = scorestr
           if tag ~= 'n' then
             present[w] = present[w] + 1
-            if not seen[w][code] then seen[w][code] = true; distinct[w] = distinct[w] + 1 end
+            if wantd[w] and not seen[w][code] then seen[w][code] = true; distinct[w] = distinct[w] + 1 end
             if num then
               total[w] = total[w] + num
-              if lo[w] == nil or num < lo[w] then lo[w] = num; locode[w] = code end
-              if hi[w] == nil or num > hi[w] then hi[w] = num; hicode[w] = code end
+              if wantm[w] then
+                if lo[w] == nil or num < lo[w] then lo[w] = num; locode[w] = code end
+                if hi[w] == nil or num > hi[w] then hi[w] = num; hicode[w] = code end
+              end
             end
-            if lt[w] == nil or t > lt[w] then lt[w] = t; lasts[w] = {} end
-            local l = lasts[w]
-            l[#l + 1] = string.sub(member, colon + 1, colon + len)
-            l[#l + 1] = code
+            if wantl[w] then
+              if lt[w] == nil or t > lt[w] then lt[w] = t; lasts[w] = {} end
+              local l = lasts[w]
+              l[#l + 1] = string.sub(member, colon + 1, colon + len)
+              l[#l + 1] = code
+            end
           end
         end
       end
@@ -311,6 +321,7 @@ class _Plan:
     reach_us: tuple[int, ...]  # per source: how far back from as_of the plan's windows reach
     modes: tuple[str, ...]  # per source: 'c' counted, 'a' aggregated by the read script, 'm' raw members
     windows: tuple[tuple[tuple[int | None, int], ...], ...]  # per source: the window keys its measures use
+    wanted: tuple[tuple[str, ...], ...]  # per source and window: d, m, l for distinct, min/max, last
     measures: tuple[_Measure, ...]
     features: tuple[_Feature, ...]
 
@@ -546,14 +557,14 @@ class RedisFeatureEngine:
         for entity_type, entity_id, names in requests:
             plan = self._plan(parse_entity(entity_type), names)
             plans.append(plan)
-            for source, reach, mode, windows in zip(
-                plan.sources, plan.reach_us, plan.modes, plan.windows, strict=True
+            for index, (source, reach, mode, windows) in enumerate(
+                zip(plan.sources, plan.reach_us, plan.modes, plan.windows, strict=True)
             ):
                 keys.append(self.set_key(source, entity_id))
                 args.extend((mode, str(as_of_us - reach), str(len(windows))))
-                for window_key in windows:
+                for window_key, wanted in zip(windows, plan.wanted[index], strict=True):
                     start, inclusive = _start(window_key, as_of_us)
-                    args.extend((str(start), "1" if inclusive else "0"))
+                    args.extend((str(start), ("1" if inclusive else "0") + wanted))
         replies = self._read(keys=keys, args=args)
         vectors = []
         position = 0
@@ -625,9 +636,31 @@ class RedisFeatureEngine:
         counted_only = {Aggregation.COUNT, Aggregation.TIME_SINCE_LAST}
         windows: list[tuple[tuple[int | None, int], ...]] = []
         modes: list[str] = []
+        wanted: list[tuple[str, ...]] = []
+        letters = {
+            Aggregation.DISTINCT_COUNT: "d",
+            Aggregation.MIN: "m",
+            Aggregation.MAX: "m",
+            Aggregation.LAST: "l",
+        }
         for position in range(len(source_ids)):
             reading = [m for m in measures if position in m.sources]
-            windows.append(tuple(dict.fromkeys((m.rolling_us, m.calendar_days) for m in reading)))
+            keys = tuple(dict.fromkeys((m.rolling_us, m.calendar_days) for m in reading))
+            windows.append(keys)
+            wanted.append(
+                tuple(
+                    "".join(
+                        sorted(
+                            {
+                                letters.get(m.aggregation, "")
+                                for m in reading
+                                if (m.rolling_us, m.calendar_days) == key
+                            }
+                        )
+                    )
+                    for key in keys
+                )
+            )
             if all(m.aggregation in counted_only for m in reading):
                 modes.append("c")
             elif any(m.aggregation is Aggregation.DISTINCT_COUNT and len(m.sources) > 1 for m in reading):
@@ -639,6 +672,7 @@ class RedisFeatureEngine:
             tuple(reach[s] * MICROSECONDS_PER_SECOND for s in source_ids),
             tuple(modes),
             tuple(windows),
+            tuple(wanted),
             tuple(measures),
             tuple(features),
         )
