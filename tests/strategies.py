@@ -353,3 +353,22 @@ def merchant_feature_specs(draw: st.DrawFn, name: str) -> object:
         return FeatureSpec(name, Entity.MERCHANT, Aggregation.GROWTH, "random", "u", None, short, long)
     aggregation = draw(st.sampled_from(measures))
     return FeatureSpec(name, Entity.MERCHANT, aggregation, "random", "u", measure(aggregation))
+
+
+@st.composite
+def labelled_scores(draw: st.DrawFn) -> tuple[list[int], list[float]]:
+    """Binary labels (both classes present) with risk scores that often tie: input for model metrics."""
+    rows = draw(st.integers(min_value=2, max_value=200))
+    labels = draw(
+        st.lists(st.integers(0, 1), min_size=rows, max_size=rows).filter(lambda v: 0 < sum(v) < len(v))
+    )
+    scores = draw(
+        st.lists(
+            st.one_of(
+                st.integers(0, 10).map(lambda v: v / 10), st.integers(0, 10_000).map(lambda v: v / 10_000)
+            ),
+            min_size=rows,
+            max_size=rows,
+        )
+    )
+    return labels, scores
