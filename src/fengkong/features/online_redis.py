@@ -79,8 +79,10 @@ _TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 # KEYS: per event, its dedup key then its sorted-set keys. ARGV: cap, n; then per event: received µs (a
 # decimal string, never through a Lua number: Lua prints doubles with 14 digits), dedup TTL ms, key count,
 # then per key: member, retained span µs, key TTL ms. Returns 1 (applied) or 0 (duplicate) per event, or
-# {-1, key, size} when a set would overflow (then nothing was written). Each set touched is trimmed and its
-# expiry renewed once per batch, below its newest receipt in the batch minus the span retained.
+# {-1, key, size} when a set would overflow (then nothing was written). The dedup key is claimed with
+# SET NX GET (one call; a second only when an earlier copy arrives late); each set touched gets one ZADD LT
+# of all the batch's new members, one trim below its newest receipt in the batch minus the span retained,
+# and one expiry renewal.
 _APPLY_SCRIPT: Final = """
 local cap = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -101,32 +103,50 @@ for i = 1, n do
 end
 local out = {}
 local touched = {}
+local order = {}
 k = 1
 a = 3
 for i = 1, n do
   local received = ARGV[a]
   local nkeys = tonumber(ARGV[a + 2])
-  local seen = redis.call('GET', KEYS[k])
-  if seen and tonumber(seen) <= tonumber(received) then
-    out[i] = 0
-  else
+  local seen = redis.call('SET', KEYS[k], received, 'NX', 'GET', 'PX', ARGV[a + 1])
+  local fresh = not seen
+  if seen and tonumber(received) < tonumber(seen) then
     redis.call('SET', KEYS[k], received, 'PX', ARGV[a + 1])
+    fresh = true
+  end
+  if fresh then
     for j = 1, nkeys do
       local key = KEYS[k + j]
       local b = a + 3 + 3 * (j - 1)
-      redis.call('ZADD', key, 'LT', received, ARGV[b])
       local cutoff = tonumber(received) - tonumber(ARGV[b + 1])
-      local last = touched[key]
-      if last == nil or cutoff > last[1] then touched[key] = {cutoff, ARGV[b + 2]} end
+      local entry = touched[key]
+      if entry == nil then
+        entry = {cutoff, ARGV[b + 2], {}}
+        touched[key] = entry
+        order[#order + 1] = key
+      elseif cutoff > entry[1] then
+        entry[1] = cutoff
+      end
+      local pairs_ = entry[3]
+      pairs_[#pairs_ + 1] = received
+      pairs_[#pairs_ + 1] = ARGV[b]
     end
     out[i] = 1
+  else
+    out[i] = 0
   end
   k = k + 1 + nkeys
   a = a + 3 + 3 * nkeys
 end
-for key, last in pairs(touched) do
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', last[1]))
-  redis.call('PEXPIRE', key, last[2])
+for _, key in ipairs(order) do
+  local entry = touched[key]
+  local pending = entry[3]
+  for start = 1, #pending, 2000 do
+    redis.call('ZADD', key, 'LT', unpack(pending, start, math.min(start + 1999, #pending)))
+  end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.0f', entry[1]))
+  redis.call('PEXPIRE', key, entry[2])
 end
 return out
 """
