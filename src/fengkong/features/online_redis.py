@@ -10,12 +10,13 @@ the state is **exact per event** and reads apply the window rules of ``docs/feat
   spec reads and writes a new, empty keyspace, which :meth:`RedisFeatureEngine.apply_tables` rebuilds from
   the lake; :meth:`mark_ready` / :meth:`is_ready` tell replicas the rebuild is complete, and
   :meth:`drop_keyspace` frees the old version.
-* **Idempotence by event ID**: one Lua script applies a batch atomically. For each event it reads the
-  per-event key ``<keyspace>e:<event id>`` (the earliest receipt seen); a copy received at or after it changes
-  nothing; an earlier copy arriving late moves the event back (``ZADD LT``: a member's score only ever
-  decreases), so the earliest copy counts, as in both other engines. The per-event key expires after the
-  longest window of the set plus ``bounds.online_redis_trim_grace_days``: a copy arriving later than that
-  after the first would count again (the in-process engine remembers IDs for
+* **Idempotence by event ID**: one Lua script applies a batch atomically. For each event it claims the
+  per-event key ``<keyspace>e:<event id>`` (the earliest receipt seen) with ``SET NX GET``; a copy received
+  at or after the one recorded changes nothing; an earlier copy arriving late moves the event back
+  (``ZADD LT``: a member's score only ever decreases), so the earliest copy counts, as in both other
+  engines. The new members of each set are written with one ``ZADD LT`` per set per batch. The per-event
+  key expires after the longest window of the set plus ``bounds.online_redis_trim_grace_days``: a copy
+  arriving later than that after the first would count again (the in-process engine remembers IDs for
   ``bounds.online_dedup_retention_days``).
 * **Memory budget**: each batch trims every set it wrote below ``newest receipt written - horizon - grace``
   (``ZREMRANGEBYSCORE``; so a set holds its source's longest window plus the grace behind its newest event,
