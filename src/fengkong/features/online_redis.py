@@ -566,7 +566,7 @@ class RedisFeatureEngine:
         self, requests: Sequence[tuple[str, str, Sequence[str] | None]], as_of: datetime
     ) -> list[FeatureVector]:
         """Several entities' features at one instant — a decision's whole vector — in one round trip
-        (one pipeline of range reads)."""
+        (one call of the read script; a second only for a set past exact doubles)."""
         if len(requests) > bounds.online_redis_read_entities_max:
             raise BoundExceededError(
                 "online_redis_read_entities_max", bounds.online_redis_read_entities_max, len(requests)
