@@ -142,3 +142,9 @@ scoring_repeats_max: Final = 50  # repeats of the outer cross-validation
 gbm_boost_rounds_max: Final = 5_000  # boosting rounds before early stopping must have stopped
 scoring_model_file_bytes_max: Final = 256 * 1024**2  # a scorecard JSON or LightGBM text model read back
 scoring_reason_chunk_rows: Final = 8_192  # rows ranked together for reason codes (stays in CPU cache)
+
+# -- fraud: the identity graph and its rings ---------------------------------------------------------
+fraud_identifier_parties_max: Final = 50  # parties on one identifier before it is too popular to link them
+fraud_ring_size_min: Final = 3  # members of the smallest community reported as a ring (a pair is a household)
+fraud_identifier_length_max: Final = 256  # characters of one device ID, phone or IP
+fraud_projected_pairs_max: Final = 100_000_000  # party pairs in one ring detection's projected graph
