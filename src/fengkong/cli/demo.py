@@ -47,7 +47,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("credit_lines", "lines_granted"),
         ("credit_lines", "lines_raised"),
         ("credit_lines", "lines_cut"),
-        ("loan_book", "outstanding_fen"),
+        ("loan_book", "outstanding_yuan"),
         ("loan_book", "share_30_plus_of_balance"),
         ("loan_book", "realised_bad_rate"),
         ("loan_book", "realised_bad_rate_non_fraud"),

@@ -403,8 +403,10 @@ def _summary(
                 "merchant": scenario.risk.merchant_logit_mean,
                 "supplier": scenario.risk.supplier_logit_mean,
             },
-            "response_parameters": {  # JSON carries amounts as strings
-                name: _money(value) if name.endswith("_fen") else value
+            "response_parameters": {  # JSON carries amounts as yuan strings: "x_fen" becomes "x_yuan"
+                (name.removesuffix("_fen") + "_yuan" if name.endswith("_fen") else name): (
+                    _money(value) if name.endswith("_fen") else value
+                )
                 for name, value in scenario.response.model_dump(mode="json").items()
             },
             "events_by_type": dict(sorted(events_by_type.items())),
@@ -440,7 +442,7 @@ def _summary(
             "lines_raised": policy.log.lines_raised,
             "lines_cut": policy.log.lines_cut,
             "holds_placed": policy.log.holds,
-            "observed_outstanding_fen": _money(observed_outstanding),
+            "observed_outstanding_yuan": _money(observed_outstanding),
         },
         "versions": {
             "fengkong": __version__,
@@ -561,14 +563,14 @@ def _loan_book(
         mask = (dpd >= low) & (dpd <= high) if high is not None else dpd >= low
         buckets[name] = {
             "borrowers": int((mask & (balance > 0)).sum()),
-            "outstanding_fen": _money(int(balance[mask].sum())),
+            "outstanding_yuan": _money(int(balance[mask].sum())),
         }
     late = dpd >= 30
     by_product = {}
     for code, product in enumerate(PRODUCTS):
         product_balance = last.balance_by_product_fen[:, code]
         by_product[product] = {
-            "outstanding_fen": _money(int(product_balance.sum())),
+            "outstanding_yuan": _money(int(product_balance.sum())),
             "share_30_plus_of_balance": _share(int(product_balance[late].sum()), int(product_balance.sum())),
             "share_30_plus_of_balance_non_fraud": _share(
                 int(product_balance[late & ~fraud].sum()), int(product_balance[~fraud].sum())
@@ -577,7 +579,7 @@ def _loan_book(
     honest = ~outcomes.fraud
     return {
         "source": "ground truth of the borrower-response model (fengkong's own ledger does not exist yet)",
-        "outstanding_fen": _money(int(balance.sum())),
+        "outstanding_yuan": _money(int(balance.sum())),
         "by_days_past_due": buckets,
         "share_30_plus_of_balance": _share(int(balance[late].sum()), int(balance.sum())),
         "share_30_plus_of_balance_non_fraud": _share(
@@ -590,7 +592,7 @@ def _loan_book(
         "accounts_booked_by_product": dict(
             sorted(Counter(originations.column("product").to_pylist()).items())
         ),
-        "booked_fen": _money(
+        "booked_yuan": _money(
             int(np.asarray(originations.column("amount_fen").to_numpy(), dtype=np.int64).sum())
         ),
         "bad_definition": f"ever 30+ days past due within {window_days} days of the borrower's first booking "

@@ -29,7 +29,8 @@ def _money_fields(value: Any, path: str = "") -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            if key.endswith("_fen"):
+            assert not key.endswith("_fen"), f"{path}.{key}: JSON carries yuan strings, named _yuan"
+            if key.endswith("_yuan"):
                 found.append((f"{path}.{key}", item))
             found.extend(_money_fields(item, f"{path}.{key}"))
     return found
@@ -76,8 +77,8 @@ def test_figures_are_consistent(quick_runs: tuple[Path, dict, dict]) -> None:
     _, summary, _ = quick_runs
     book = summary["loan_book"]
     buckets = book["by_days_past_due"]
-    bucket_total = sum(Money.parse(bucket["outstanding_fen"]).amount_minor for bucket in buckets.values())
-    assert bucket_total == Money.parse(book["outstanding_fen"]).amount_minor
+    bucket_total = sum(Money.parse(bucket["outstanding_yuan"]).amount_minor for bucket in buckets.values())
+    assert bucket_total == Money.parse(book["outstanding_yuan"]).amount_minor
     ingestion = summary["ingestion"]
     assert ingestion["read"] == ingestion["accepted"] + ingestion["duplicates"] + ingestion["rejected"]
     assert ingestion["accepted"] == sum(ingestion["accepted_by_type"].values())
