@@ -146,6 +146,7 @@ def evaluate(data: PreparedData, *, folds: int = 5, repeats: int = 3, seed: int 
         },
         "fold_auc": {model: [r.measures[model]["auc"] for r in results] for model in MODEL_NAMES},
         "champion_fold_auc": [r.measures[r.chosen]["auc"] for r in results],
+        "chosen_per_fold": [r.chosen for r in results],
     }
 
 
