@@ -141,6 +141,7 @@ scoring_folds_max: Final = 20  # outer cross-validation folds
 scoring_repeats_max: Final = 50  # repeats of the outer cross-validation
 gbm_boost_rounds_max: Final = 5_000  # boosting rounds before early stopping must have stopped
 scoring_model_file_bytes_max: Final = 256 * 1024**2  # a scorecard JSON or LightGBM text model read back
+scoring_class_rows_min: Final = 10  # goods and bads each, per inner fold, for a fit to mean anything
 scoring_reason_chunk_rows: Final = 8_192  # rows ranked together for reason codes (stays in CPU cache)
 
 # -- fraud: the identity graph and its rings ---------------------------------------------------------

@@ -67,6 +67,8 @@ def evaluate(
         result = evaluate_csv(data, target, bad_value, folds=folds, repeats=repeats, seed=seed)
     except InputError as error:
         raise _fail(str(error)) from None
+    except ValueError as error:  # a library refusing data our checks let through: still no stack trace
+        raise _fail(f"cannot model this data: {error}") from None
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -97,6 +99,8 @@ def fit(
         manifest = fit_and_save(data, target, bad_value, out, seed=seed)
     except InputError as error:
         raise _fail(str(error)) from None
+    except ValueError as error:  # a library refusing data our checks let through: still no stack trace
+        raise _fail(f"cannot model this data: {error}") from None
     typer.echo(
         json.dumps({"out": str(out), "champion": manifest["champion"], "inner_auc": manifest["inner_auc"]})
     )
@@ -114,6 +118,8 @@ def score(
         frame = score_csv(model, data, reasons=reasons)
     except InputError as error:
         raise _fail(str(error)) from None
+    except ValueError as error:  # a library refusing data our checks let through: still no stack trace
+        raise _fail(f"cannot model this data: {error}") from None
     unseen = frame.attrs.get("unseen_categories") or {}
     for column, values in unseen.items():
         Console(stderr=True).print(

@@ -62,10 +62,24 @@ def _measures(y: npt.NDArray[np.int8], pd_bad: npt.NDArray[np.float64]) -> dict[
     }
 
 
+def require_class_rows(target: npt.NDArray[np.int8], splits: int) -> None:
+    """Refuse data with too few goods or bads to be cut into ``splits`` folds of useful size."""
+    bads = int(target.sum())
+    goods = len(target) - bads
+    needed = splits * bounds.scoring_class_rows_min
+    if min(bads, goods) < needed:
+        raise ScoringInputError(
+            f"{bads} bads and {goods} goods are too few: {splits} folds need at least {needed} of each "
+            f"(scoring_class_rows_min={bounds.scoring_class_rows_min} per fold)",
+            field="target",
+        )
+
+
 def inner_choice(
     features: pd.DataFrame, target: npt.NDArray[np.int8], seed: int
 ) -> tuple[str, dict[str, float]]:
     """The model with the higher mean AUC over an inner stratified k-fold of these rows."""
+    require_class_rows(target, INNER_FOLDS)
     folds = StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=seed)
     scores: dict[str, list[float]] = {name: [] for name in MODEL_NAMES}
     for train, test in folds.split(np.zeros(len(target)), target):
@@ -104,13 +118,7 @@ def evaluate(data: PreparedData, *, folds: int = 5, repeats: int = 3, seed: int 
         raise ScoringInputError(
             f"must be between 1 and scoring_repeats_max={bounds.scoring_repeats_max}", field="repeats"
         )
-    bads = int(data.target.sum())
-    if min(bads, len(data.target) - bads) < folds * INNER_FOLDS:
-        raise ScoringInputError(
-            f"{bads} bads and {len(data.target) - bads} goods are too few for {folds} folds of "
-            f"{INNER_FOLDS} inner folds",
-            field="target",
-        )
+    require_class_rows(data.target, folds * INNER_FOLDS)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     results: list[FoldResult] = []
     for index, (train, test) in enumerate(splitter.split(np.zeros(len(data.target)), data.target)):

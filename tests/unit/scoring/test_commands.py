@@ -126,3 +126,25 @@ def test_missing_files_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "manifest.json" in result.output or "no such file" in result.output
+
+
+def test_fit_on_a_tiny_table_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,b,y\n1,x,1\n2,y,0\n3,z,1\nfoo,x,0\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "scorecard",
+            "fit",
+            "--data",
+            str(path),
+            "--target",
+            "y",
+            "--bad-value",
+            "1",
+            "--out",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "too few" in result.output

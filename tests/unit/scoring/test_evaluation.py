@@ -54,5 +54,8 @@ def test_too_few_bads_for_the_folds_are_refused() -> None:
     y = np.zeros(200, dtype=int)
     y[:4] = 1
     data = prepare(frame.assign(target=y), "target", "1")
-    with pytest.raises(ScoringInputError, match="too few"):
+    with pytest.raises(ScoringInputError, match="too few") as raised:
         scoring.evaluate(data, folds=5, repeats=1)
+    assert raised.value.field == "target"
+    with pytest.raises(ScoringInputError, match="too few"):
+        scoring.inner_choice(data.features, data.target, seed=0)
