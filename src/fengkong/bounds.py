@@ -147,5 +147,6 @@ scoring_reason_chunk_rows: Final = 8_192  # rows ranked together for reason code
 # -- fraud: the identity graph and its rings ---------------------------------------------------------
 fraud_identifier_parties_max: Final = 50  # parties on one identifier before it is too popular to link them
 fraud_ring_size_min: Final = 3  # members of the smallest community reported as a ring (a pair is a household)
+fraud_ring_member_links_min: Final = 2  # other members a ring member is linked to (a spouse has one link)
 fraud_identifier_length_max: Final = 256  # characters of one device ID, phone or IP
 fraud_projected_pairs_max: Final = 100_000_000  # party pairs in one ring detection's projected graph

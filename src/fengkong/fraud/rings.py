@@ -13,7 +13,10 @@ How a ring is found at a date ``as_of`` (:func:`ring_memberships`):
    when its internal weight beats ``resolution`` per pair of members, so ``resolution`` reads as the least
    weighted density of a ring. The random generator is seeded and vertices are ordered by party ID, so the
    answer repeats and does not depend on the order events arrived in.
-5. Communities of at least ``ring_size_min`` parties are rings; a pair is more often a household.
+5. Within each community, members linked to fewer than ``member_links_min`` other members are peeled off
+   (the 2-core of the community by default): a ring member's spouse, tied to the ring only through their
+   shared home, is not a ring member. What is left, if at least ``ring_size_min`` parties, is a ring; a
+   pair is more often a household.
 
 A ring is named by its smallest member ID, so a ring keeps its name as it grows with newer members.
 Ring features (size, density, distinct devices, members known past due) are joined for a party at a
@@ -48,6 +51,7 @@ class RingParameters:
 
     identifier_parties_max: int = bounds.fraud_identifier_parties_max
     ring_size_min: int = bounds.fraud_ring_size_min
+    member_links_min: int = bounds.fraud_ring_member_links_min
     resolution: float = 0.02  # least weighted density of a ring: a 97-member ring on two IPs stays whole
     seed: int = LEIDEN_SEED
 
@@ -55,6 +59,7 @@ class RingParameters:
         rules = (
             ("identifier_parties_max", self.identifier_parties_max >= 2, "must be at least 2"),
             ("ring_size_min", self.ring_size_min >= 2, "must be at least 2"),
+            ("member_links_min", self.member_links_min >= 1, "must be at least 1"),
             ("resolution", 0.0 < self.resolution <= 1.0, "must be in (0, 1]"),
         )
         for name, holds, reason in rules:
@@ -173,15 +178,20 @@ def detect_rings(edges: EdgeArrays, as_of_us: int, parameters: RingParameters | 
     membership = np.asarray(clustering.membership, dtype=np.int64)
     sizes = np.bincount(membership)
     devices = _devices_per_party(edges)
-    community_edges = membership[source] == membership[target]
-    links_per_community = np.bincount(membership[source][community_edges], minlength=sizes.size)
     rings: list[Ring] = []
     ring_of: dict[str, str] = {}
     for community in np.flatnonzero(sizes >= settings.ring_size_min):
-        member_index = parties[membership == community]
+        vertices = np.flatnonzero(membership == community)
+        inside = graph.induced_subgraph(vertices.tolist())
+        core = np.asarray(inside.coreness(), dtype=np.int64)
+        kept = core >= settings.member_links_min  # a member tied by one link only (a spouse) is peeled off
+        if int(kept.sum()) < settings.ring_size_min:
+            continue
+        inside = inside.induced_subgraph(np.flatnonzero(kept).tolist())
+        member_index = parties[vertices[kept]]
         members = tuple(sorted(edges.party_ids[int(index)] for index in member_index))
         size = len(members)
-        density = float(links_per_community[community]) / (size * (size - 1) / 2)
+        density = inside.ecount() / (size * (size - 1) / 2)
         require(0.0 < density <= 1.0, f"ring density {density} outside (0, 1]")
         device_set: set[int] = set()
         for index in member_index:

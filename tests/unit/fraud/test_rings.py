@@ -178,7 +178,31 @@ def test_bad_input_names_the_field() -> None:
     assert kinds.value.field == "kinds"
     with pytest.raises(InputError):
         graph.add_columns(["P1", "P2"], [0], ["x"], [0])
-    for name, value in (("identifier_parties_max", 1), ("ring_size_min", 1), ("resolution", 0.0)):
+    for name, value in (
+        ("identifier_parties_max", 1),
+        ("ring_size_min", 1),
+        ("resolution", 0.0),
+        ("member_links_min", 0),
+    ):
         with pytest.raises(InputError) as bad:
             ring_memberships(graph, START, RingParameters(**{name: value}))
         assert bad.value.field == name
+
+
+def test_a_ring_members_spouse_is_peeled_off() -> None:
+    with_spouse = IdentityGraph()
+    moment = START + timedelta(days=11)
+    for member in range(8):
+        for device in ("dv-a", "dv-b"):
+            with_spouse.observe(f"R{member}", IdentifierKind.DEVICE, device, moment)
+    for identifier_kind, value in (
+        (IdentifierKind.IP, "198.51.100.9"),
+        (IdentifierKind.PHONE, "+86-000-777"),
+    ):
+        with_spouse.observe("R0", identifier_kind, value, moment)
+        with_spouse.observe("SPOUSE", identifier_kind, value, moment)
+    snapshot = ring_memberships(with_spouse, moment)
+    assert "SPOUSE" not in snapshot.ring_of
+    assert snapshot.ring("ring:R0").size == 8
+    keep_leaves = ring_memberships(with_spouse, moment, RingParameters(member_links_min=1))
+    assert keep_leaves.ring_of.get("SPOUSE") == "ring:R0"
