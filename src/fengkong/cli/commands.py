@@ -6,6 +6,7 @@ from fengkong.cli import (
     db,  # noqa: F401
     demo,  # noqa: F401
     features,  # noqa: F401
+    fraud,  # noqa: F401
     ingest,  # noqa: F401
     schedule,  # noqa: F401
     scorecard,  # noqa: F401

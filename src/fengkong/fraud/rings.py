@@ -6,9 +6,11 @@ How a ring is found at a date ``as_of`` (:func:`ring_memberships`):
 2. Drop every identifier used by more than ``identifier_parties_max`` parties (a shared office IP, a
    public Wi-Fi, a popular phone model's default ID): it says nothing about who knows whom and would merge
    everyone. Identifiers of a single party link nobody and are dropped too.
-3. Project to a party–party graph: two parties sharing an identifier of degree ``d`` get weight
-   ``1 / ln(1 + d)`` for it (a device shared by two weighs more than one shared by forty), summed over
-   the identifiers they share.
+3. Project to a party–party graph: two parties are tied when they share a device or a phone (the
+   ``linking_kinds``; an IP is shared by every customer behind a carrier's NAT, and an IP's popularity is
+   only known in hindsight, so an IP alone ties nobody); a tie weighs ``1 / ln(1 + d)`` for each
+   identifier of degree ``d`` the two share, IPs included (a device shared by two weighs more than one
+   shared by forty).
 4. Find communities with igraph's Leiden algorithm under the Constant Potts Model: a group stays together
    when its internal weight beats ``resolution`` per pair of members, so ``resolution`` reads as the least
    weighted density of a ring. The random generator is seeded and vertices are ordered by party ID, so the
@@ -52,6 +54,7 @@ class RingParameters:
     identifier_parties_max: int = bounds.fraud_identifier_parties_max
     ring_size_min: int = bounds.fraud_ring_size_min
     member_links_min: int = bounds.fraud_ring_member_links_min
+    linking_kinds: tuple[IdentifierKind, ...] = (IdentifierKind.DEVICE, IdentifierKind.PHONE)
     resolution: float = 0.02  # least weighted density of a ring: a 97-member ring on two IPs stays whole
     seed: int = LEIDEN_SEED
 
@@ -60,6 +63,7 @@ class RingParameters:
             ("identifier_parties_max", self.identifier_parties_max >= 2, "must be at least 2"),
             ("ring_size_min", self.ring_size_min >= 2, "must be at least 2"),
             ("member_links_min", self.member_links_min >= 1, "must be at least 1"),
+            ("linking_kinds", bool(self.linking_kinds), "must name at least one identifier kind"),
             ("resolution", 0.0 < self.resolution <= 1.0, "must be in (0, 1]"),
         )
         for name, holds, reason in rules:
@@ -115,13 +119,16 @@ def _seeded_igraph(seed: int) -> Iterator[None]:
 
 
 def project_parties(
-    edges: EdgeArrays, identifier_parties_max: int
+    edges: EdgeArrays,
+    identifier_parties_max: int,
+    linking_kinds: tuple[IdentifierKind, ...] = (IdentifierKind.DEVICE, IdentifierKind.PHONE),
 ) -> tuple[IntArray, IntArray, IntArray, np.ndarray]:
     """The party–party projection of ``edges``.
 
     Returns (parties, source, target, weight): ``parties`` the party indexes with at least one link,
     sorted by party ID; ``source < target`` positions into ``parties``; ``weight`` the summed
-    ``1 / ln(1 + d)`` over shared identifiers of degree ``2 <= d <= identifier_parties_max``.
+    ``1 / ln(1 + d)`` over shared identifiers of degree ``2 <= d <= identifier_parties_max``, for the pairs
+    that share at least one identifier of ``linking_kinds``.
     """
     identifier = edges.identifier
     party = edges.party
@@ -156,6 +163,10 @@ def project_parties(
     a, b = position[party[left]], position[party[right]]
     source, target = np.minimum(a, b), np.maximum(a, b)
     key = source * parties.size + target
+    # only devices and phones (the linking kinds) tie two parties; an IP adds weight to a tie, never makes one
+    linking = np.isin(edges.identifier_kinds[identifier[left]], np.asarray(linking_kinds, dtype=np.int8))
+    tied = np.isin(key, np.unique(key[linking]))
+    key, pair_weight = key[tied], pair_weight[tied]
     unique_key, inverse = np.unique(key, return_inverse=True)
     weight = np.bincount(inverse, weights=pair_weight, minlength=unique_key.size)
     return parties, unique_key // parties.size, unique_key % parties.size, weight
@@ -164,7 +175,9 @@ def project_parties(
 def detect_rings(edges: EdgeArrays, as_of_us: int, parameters: RingParameters | None = None) -> RingSnapshot:
     """Rings among ``edges`` (already restricted to those known at ``as_of_us``)."""
     settings = (parameters or RingParameters()).validate()
-    parties, source, target, weight = project_parties(edges, settings.identifier_parties_max)
+    parties, source, target, weight = project_parties(
+        edges, settings.identifier_parties_max, settings.linking_kinds
+    )
     if parties.size == 0:
         return RingSnapshot(as_of_us, (), {})
     graph = igraph.Graph(n=int(parties.size), edges=np.column_stack((source, target)).tolist())

@@ -8,7 +8,7 @@ path an event takes when it arrives live.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fengkong.domain.events import subject_column
-from fengkong.fraud.graph import IDENTIFIER_ATTRIBUTES, IDENTITY_EVENT_ROLES, IdentityGraph
+from fengkong.errors import InputError
+from fengkong.fraud.graph import IDENTIFIER_ATTRIBUTES, IDENTITY_EVENT_ROLES, IdentityGraph, to_microseconds
 from fengkong.fraud.rings import RingParameters, RingSnapshot, ring_memberships
 
 
@@ -103,3 +104,53 @@ def rings_from_lake(
 ) -> RingSnapshot:
     """The rings known at ``as_of`` from the lake's events (edges received after ``as_of`` are ignored)."""
     return ring_memberships(identity_graph_from_lake(lake_dir), as_of, parameters)
+
+
+@dataclass(frozen=True, slots=True)
+class RingReport:
+    """The rings of a lake at a date, with the size of the graph they came from."""
+
+    as_of: datetime
+    parties: int
+    identifiers: int
+    edges_known: int
+    snapshot: RingSnapshot
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "parties": self.parties,
+            "identifiers": self.identifiers,
+            "edges_known": self.edges_known,
+            "rings": [
+                {
+                    "ring_id": ring.ring_id,
+                    "size": ring.size,
+                    "density": round(ring.density, 6),
+                    "device_count": ring.device_count,
+                    "members": list(ring.members),
+                }
+                for ring in self.snapshot.rings
+            ],
+        }
+
+
+def ring_report(
+    lake_dir: Path | str, as_of: datetime | None = None, parameters: RingParameters | None = None
+) -> RingReport:
+    """The rings known at ``as_of`` (the lake's last receipt when None) from the lake's events."""
+    lake = Path(lake_dir)
+    if not lake.is_dir():
+        raise InputError("is not a folder", field="lake")
+    if as_of is not None:
+        to_microseconds(as_of, field="as_of")
+    columns = read_identity_columns(lake)
+    graph = IdentityGraph()
+    graph.add_columns(columns.party_ids, columns.kinds, columns.values, columns.received_us)
+    if as_of is None:
+        last_us = max(columns.received_us, default=0)
+        as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=last_us)
+    snapshot = ring_memberships(graph, as_of, parameters)
+    return RingReport(
+        as_of, graph.party_count, graph.identifier_count, int(graph.edges_as_of(as_of).party.size), snapshot
+    )

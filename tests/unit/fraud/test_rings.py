@@ -56,12 +56,18 @@ def test_planted_rings_are_recovered_and_honest_parties_stay_out(
     assert (small.size, small.device_count, small.density) == (8, 2, 1.0)
 
 
-def test_the_office_ip_would_merge_everyone_without_the_cap(
+def test_the_office_ip_would_merge_everyone_if_ips_tied_parties_without_the_cap(
     world: PlantedWorld, graph: IdentityGraph
 ) -> None:
-    uncapped = ring_memberships(graph, END, RingParameters(identifier_parties_max=10_000))
-    honest_in_rings = sum(party in uncapped.ring_of for party in world.honest)
-    assert honest_in_rings > 400  # the shared office IP links them once it is not dropped
+    every_kind = (IdentifierKind.DEVICE, IdentifierKind.PHONE, IdentifierKind.IP)
+    uncapped = ring_memberships(
+        graph, END, RingParameters(identifier_parties_max=10_000, linking_kinds=every_kind)
+    )
+    assert sum(party in uncapped.ring_of for party in world.honest) > 400
+    capped = ring_memberships(graph, END, RingParameters(linking_kinds=every_kind))
+    assert not any(party in capped.ring_of for party in world.honest)  # the cap alone keeps them apart
+    ips_weak = ring_memberships(graph, END, RingParameters(identifier_parties_max=10_000))
+    assert not any(party in ips_weak.ring_of for party in world.honest)  # so does an IP's not tying anyone
 
 
 def test_no_edge_from_the_future_changes_the_rings(world: PlantedWorld) -> None:
