@@ -55,7 +55,9 @@ class RingParameters:
     ring_size_min: int = bounds.fraud_ring_size_min
     member_links_min: int = bounds.fraud_ring_member_links_min
     linking_kinds: tuple[IdentifierKind, ...] = (IdentifierKind.DEVICE, IdentifierKind.PHONE)
-    resolution: float = 0.02  # least weighted density of a ring: a 97-member ring on two IPs stays whole
+    resolution: float = (
+        0.005  # least weighted density of a ring: a sparse 97-member simulated ring stays whole
+    )
     seed: int = LEIDEN_SEED
 
     def validate(self) -> RingParameters:
