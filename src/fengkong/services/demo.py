@@ -38,6 +38,7 @@ from fengkong.clock import FixedClock, start_of_business_day
 from fengkong.errors import InputError, InvariantError, require
 from fengkong.ingest.dedup import SeenEvents
 from fengkong.money import Money
+from fengkong.monitoring import metrics
 from fengkong.services.baseline_policy import BaselinePolicy, DecisionRecord, ObservedBook, merge_actions
 from fengkong.services.ingest_events import IngestReport, ingest_tables, open_seen_events
 from fengkong.sim.ecosystem import Ecosystem
@@ -176,26 +177,6 @@ def _plain(value: Any) -> Any:
 
 def _money(amount_fen: int) -> str:
     return Money(int(amount_fen)).format()
-
-
-def _auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float | None:
-    """Area under the ROC curve by ranks (ties share their average rank); None without both classes."""
-    score_array = np.asarray(scores, dtype=np.float64)
-    label_array = np.asarray(labels, dtype=bool)
-    positives = int(label_array.sum())
-    negatives = len(label_array) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = np.argsort(score_array, kind="mergesort")
-    sorted_scores = score_array[order]
-    ranks = np.empty(len(score_array), dtype=np.float64)
-    boundaries = np.flatnonzero(np.diff(sorted_scores)) + 1
-    starts = np.concatenate([[0], boundaries])
-    ends = np.concatenate([boundaries, [len(sorted_scores)]])
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2.0
-    rank_sum = float(ranks[label_array].sum())
-    return (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
 
 
 def _ingest(
@@ -664,6 +645,7 @@ def _evaluation(outcomes: _Outcomes, decisions: list[DecisionRecord], window_day
         ("baseline_score_auc_non_fraud", scores, scored & honest),
         ("oracle_true_pd_auc_non_fraud", outcomes.true_pd_6m, scored & honest),
     ):
-        auc = _auc(values[rows], outcomes.bad[rows])
-        figures[name] = round(auc, 4) if auc is not None else None
+        labels = outcomes.bad[rows].astype(np.int8)
+        if 0 < int(labels.sum()) < labels.size:  # an AUC needs goods and bads; otherwise it is absent
+            figures[name] = round(metrics.auc(labels, values[rows]), 4)
     return figures

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from fengkong.cli.main import _register, app
 from fengkong.money import Money
-from fengkong.services.demo import DemoConfig, _auc, run_demo
+from fengkong.services.demo import DemoConfig, run_demo
 
 SECTIONS = (
     "simulation",
@@ -106,14 +106,6 @@ def test_same_seed_same_summary(quick_runs: tuple[Path, dict, dict]) -> None:
     _, first, second = quick_runs
     assert _without_timings(first) == _without_timings(second)
     assert set(first["timings"]) >= {"simulate", "ingest", "decide", "respond", "total"}
-
-
-def test_auc_by_ranks() -> None:
-    assert _auc([0.1, 0.2, 0.3, 0.4], [False, False, True, True]) == 1.0
-    assert _auc([0.4, 0.3, 0.2, 0.1], [False, False, True, True]) == 0.0
-    assert _auc([0.5, 0.5, 0.5, 0.5], [False, True, False, True]) == 0.5
-    assert _auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
-    assert _auc([0.1, 0.2], [True, True]) is None
 
 
 def test_the_command_runs_a_short_demo(tmp_path: Path) -> None:

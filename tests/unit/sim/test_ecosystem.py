@@ -373,7 +373,7 @@ def test_another_process_with_another_hash_seed_writes_the_same_bytes(tmp_path: 
 def test_bureau_and_oracle_separability_match_the_calibration() -> None:
     """Against 6-month outcomes drawn from the day-0 risk at zero debt: the oracle ranks at AUC ≈0.78 and the
     bureau score alone at ≈0.68 (Berg et al. 2020: 68.3 %); the risk level gives ≈2 % bad at zero debt."""
-    from fengkong.services.demo import _auc
+    from fengkong.monitoring.metrics import auc
 
     scenario = scenario_from_mapping({"scales": {"small": {"consumers": 40_000}}}, days=2)
     ecosystem = Ecosystem(scenario)
@@ -385,8 +385,8 @@ def test_bureau_and_oracle_separability_match_the_calibration() -> None:
     rows, scores = rows[honest], reports.column("bureau_score").to_numpy()[honest]
     pd_6m = 1 - (1 - 1 / (1 + np.exp(-state.risk_logit[rows]))) ** 6
     outcomes = seeded(scenario.seed, 17).random((10, rows.size)) < pd_6m
-    oracle = np.mean([_auc(state.risk_logit[rows], bad) for bad in outcomes])
-    bureau = np.mean([_auc(-scores, bad) for bad in outcomes])
+    oracle = np.mean([auc(bad.astype(np.int8), state.risk_logit[rows]) for bad in outcomes])
+    bureau = np.mean([auc(bad.astype(np.int8), -scores) for bad in outcomes])
     assert 0.015 < outcomes.mean() < 0.035
     assert 0.75 < oracle < 0.81
     assert 0.65 < bureau < 0.71
