@@ -55,7 +55,7 @@ from fengkong.services.simulate import prepare, run_simulation
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _recovery(snapshot: RingSnapshot, truth_path: Path) -> dict[str, float]:
+def _recovery(snapshot: RingSnapshot, truth_path: Path) -> dict[str, float | int]:
     rows = pq.read_table(truth_path, columns=["party_id", "ring_id"]).to_pylist()
     sizes = Counter(row["ring_id"] for row in rows if row["ring_id"] >= 0)
     truth = {
@@ -82,9 +82,9 @@ def _recovery(snapshot: RingSnapshot, truth_path: Path) -> dict[str, float]:
             if count >= 0.8 * len(found_members):
                 whole += 1
     return {
-        "truth_rings": float(len(by_ring)),
-        "truth_members": float(len(truth)),
-        "flagged": float(len(found)),
+        "truth_rings": len(by_ring),
+        "truth_members": len(truth),
+        "flagged": len(found),
         "precision": true_positives / max(len(found), 1),
         "recall": true_positives / max(len(truth), 1),
         "adjusted_rand": float(rand),
@@ -258,7 +258,7 @@ def main() -> None:
             print(
                 "recovery against the simulator's truth: "
                 + ", ".join(
-                    f"{name} {value:.3f}" if value < 1.5 else f"{name} {value:,.0f}"
+                    f"{name} {value:,}" if isinstance(value, int) else f"{name} {value:.3f}"
                     for name, value in figures.items()
                 )
             )
