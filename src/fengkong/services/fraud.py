@@ -20,6 +20,7 @@ from fengkong.domain.events import subject_column
 from fengkong.errors import InputError
 from fengkong.fraud.graph import IDENTIFIER_ATTRIBUTES, IDENTITY_EVENT_ROLES, IdentityGraph, to_microseconds
 from fengkong.fraud.rings import RingParameters, RingSnapshot, ring_memberships
+from fengkong.ingest.lake import lake_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def read_identity_columns(lake_dir: Path | str) -> IdentityColumns:
     pieces: list[pa.Table] = []
     for event_type, role in sorted(IDENTITY_EVENT_ROLES.items()):
         party_column = subject_column(role)
-        for path in _event_files(Path(lake_dir), event_type):
+        for path in lake_files(Path(lake_dir), event_type):
             available = set(pq.read_schema(path).names)
             table = pq.read_table(
                 path,
@@ -81,14 +82,6 @@ def read_identity_columns(lake_dir: Path | str) -> IdentityColumns:
         merged.column("value").to_pylist(),
         merged.column("received_us").to_pylist(),
     )
-
-
-def _event_files(lake_dir: Path, event_type: str) -> list[Path]:
-    """Parquet parts of ``event_type`` under ``<lake>/<event_type>/date=*/``, in date and part order.
-
-    Both the lake writer's parts (``part-NNNNNN``) and the simulator's (``part-NNNNN``) are read.
-    """
-    return sorted(path for path in (lake_dir / event_type).glob("date=*/part-*.parquet") if path.is_file())
 
 
 def identity_graph_from_lake(lake_dir: Path | str, graph: IdentityGraph | None = None) -> IdentityGraph:

@@ -2,7 +2,7 @@
 
 Layout under ``out_dir``::
 
-    events/<event_type>/date=YYYY-MM-DD/part-00000.parquet    one file per type and business date
+    events/<event_type>/date=YYYY-MM-DD/part-000000.parquet    one file per type and business date
     truth/<table>.parquet                                      ground truth (see ecosystem.TRUTH_TABLES)
     truth/scenario.json                                        the resolved scenario the run used
 
@@ -127,7 +127,7 @@ def estimate_output(scenario: Scenario) -> tuple[int, int]:
 
 
 def _event_path(out_dir: Path, event_type: str, day_text: str) -> Path:
-    return out_dir / "events" / event_type / f"date={day_text}" / "part-00000.parquet"
+    return out_dir / "events" / event_type / f"date={day_text}" / "part-000000.parquet"
 
 
 def _check_out_dir(out_dir: Path) -> None:

@@ -85,7 +85,7 @@ def test_the_lake_layout_on_disk(tmp_path: Path) -> None:
     scenario = load_scenario(scale="tiny", days=2)
     summary = simulate(scenario, tmp_path)
     day = scenario.start_date + timedelta(days=1)
-    path = tmp_path / "events" / "login" / f"date={day.isoformat()}" / "part-00000.parquet"
+    path = tmp_path / "events" / "login" / f"date={day.isoformat()}" / "part-000000.parquet"
     table = pq.read_table(path)
     assert table.column_names == [name for name, _ in column_layout("login")]
     assert summary.events_by_type["party_registered"] > scenario.size.consumers

@@ -20,7 +20,7 @@ def test_the_command_simulates_a_tiny_world(tmp_path: Path) -> None:
     assert "on disk" in result.output  # the estimate comes before the run
     assert (tmp_path / "truth" / "parties.parquet").is_file()
     assert (tmp_path / "truth" / "scenario.json").is_file()
-    assert len(list((tmp_path / "events" / "order_placed").glob("date=*/part-00000.parquet"))) == 3
+    assert len(list((tmp_path / "events" / "order_placed").glob("date=*/part-000000.parquet"))) == 3
 
 
 def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path) -> None:
