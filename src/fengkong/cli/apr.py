@@ -13,31 +13,18 @@ Prints ``periodic_irr``, ``annual_rate_pct``, ``effective_annual_rate_pct`` (dec
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fengkong.cli.common import EXIT_OK, OutputFormat, fail
 from fengkong.cli.main import app
 from fengkong.domain.products import AnnualisedRate, Frequency
 from fengkong.errors import InputError
 from fengkong.services.apr import rate_for_cash_flows_file, rate_for_installments, rate_to_json
-
-EXIT_OK: Final = 0
-EXIT_BAD_INPUT: Final = 2
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    return typer.Exit(code=EXIT_BAD_INPUT)
 
 
 @app.command("apr")
@@ -92,7 +79,7 @@ def apr(
                 upfront_fee=upfront_fee,
             )
     except InputError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(rate_to_json(rate), ensure_ascii=False))
     else:

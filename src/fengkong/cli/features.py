@@ -13,7 +13,6 @@ Exit codes: ``0`` done (parity: every feature agreed); ``1`` parity found disagr
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -21,26 +20,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fengkong.cli.common import EXIT_OK, OutputFormat, fail
 from fengkong.cli.main import app
 from fengkong.errors import FengkongError
 from fengkong.services.features import backfill_file, feature_catalogue, parity_on_lake
 
-EXIT_OK: Final = 0
 EXIT_DISAGREES: Final = 1
-EXIT_BAD_INPUT: Final = 2
 
 features_app = typer.Typer(help="Behavioural features: list them, check online/offline parity, backfill.")
 app.add_typer(features_app, name="features")
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-def _fail(error: FengkongError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {error}", markup=True, highlight=False)
-    return typer.Exit(code=EXIT_BAD_INPUT)
 
 
 @features_app.command("list")
@@ -52,7 +40,7 @@ def list_features(
     try:
         rows = feature_catalogue(entity)
     except FengkongError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
         return
@@ -85,7 +73,7 @@ def parity(
             lake, entities=entity, keys_per_entity=keys, shuffle_seed=seed, seed=seed, slice_hours=slice_hours
         )
     except FengkongError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -120,5 +108,5 @@ def backfill(
     try:
         rows = backfill_file(lake, entity, keys, out)
     except FengkongError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     Console().print(f"wrote {rows:,} rows to {out}")

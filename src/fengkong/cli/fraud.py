@@ -12,27 +12,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fengkong.cli.common import EXIT_BAD_INPUT, OutputFormat
 from fengkong.cli.main import app
 from fengkong.errors import FengkongError, InputError
 from fengkong.services.fraud import ring_report
 
-EXIT_BAD_INPUT: Final = 2
-
 fraud_app = typer.Typer(help="Anti-fraud: the identity graph and its rings.")
 app.add_typer(fraud_app, name="fraud")
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 def _parse_as_of(text: str | None) -> datetime | None:

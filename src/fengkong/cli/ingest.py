@@ -26,6 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from fengkong.cli.common import EXIT_OK, OutputFormat
 from fengkong.cli.main import app
 from fengkong.clock import SystemClock
 from fengkong.errors import FengkongError
@@ -39,7 +40,6 @@ from fengkong.services.ingest_events import (
 )
 from fengkong.services.ingest_events import Progress as IngestProgress
 
-EXIT_OK: Final = 0
 EXIT_FATAL: Final = 1
 EXIT_REJECTED: Final = 2
 REJECTIONS_SHOWN_MAX: Final = 50  # rows of the rejection table on screen; --format json lists all reported
@@ -48,11 +48,6 @@ REJECTIONS_SHOWN_MAX: Final = 50  # rows of the rejection table on screen; --for
 class TransportKind(StrEnum):
     MEMORY = "memory"
     REDIS = "redis"
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 def report_to_json(report: IngestReport) -> dict[str, object]:

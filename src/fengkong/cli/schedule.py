@@ -14,13 +14,13 @@ Exit codes: ``0`` done; ``2`` bad input (the option and the reason are printed o
 from __future__ import annotations
 
 import json
-from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fengkong.cli.common import EXIT_BAD_INPUT, EXIT_OK, OutputFormat
 from fengkong.cli.main import app
 from fengkong.errors import InputError
 from fengkong.services.schedule import (
@@ -31,14 +31,6 @@ from fengkong.services.schedule import (
     schedule_for,
     schedule_to_json,
 )
-
-EXIT_OK: Final = 0
-EXIT_BAD_INPUT: Final = 2
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 def _option_name(field: str | None) -> str:

@@ -16,33 +16,21 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from fengkong.cli.common import OutputFormat, fail
 from fengkong.cli.main import app
 from fengkong.errors import InputError
 from fengkong.services.scoring import evaluate_csv, fit_and_save, score_csv
-
-EXIT_BAD_INPUT: Final = 2
 
 scorecard_app = typer.Typer(
     help="Credit scorecards and their gradient-boosted challenger on a labelled CSV.", no_args_is_help=True
 )
 app.add_typer(scorecard_app, name="scorecard")
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    return typer.Exit(code=EXIT_BAD_INPUT)
 
 
 DataOption = Annotated[Path, typer.Option("--data", help="Labelled CSV, one row per applicant.")]
@@ -66,9 +54,9 @@ def evaluate(
     try:
         result = evaluate_csv(data, target, bad_value, folds=folds, repeats=repeats, seed=seed)
     except InputError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except ValueError as error:  # a library refusing data our checks let through: still no stack trace
-        raise _fail(f"cannot model this data: {error}") from None
+        raise fail(f"cannot model this data: {error}") from None
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -98,9 +86,9 @@ def fit(
     try:
         manifest = fit_and_save(data, target, bad_value, out, seed=seed)
     except InputError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except ValueError as error:  # a library refusing data our checks let through: still no stack trace
-        raise _fail(f"cannot model this data: {error}") from None
+        raise fail(f"cannot model this data: {error}") from None
     typer.echo(
         json.dumps({"out": str(out), "champion": manifest["champion"], "inner_auc": manifest["inner_auc"]})
     )
@@ -117,9 +105,9 @@ def score(
     try:
         frame = score_csv(model, data, reasons=reasons)
     except InputError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except ValueError as error:  # a library refusing data our checks let through: still no stack trace
-        raise _fail(f"cannot model this data: {error}") from None
+        raise fail(f"cannot model this data: {error}") from None
     unseen = frame.attrs.get("unseen_categories") or {}
     for column, values in unseen.items():
         Console(stderr=True).print(
