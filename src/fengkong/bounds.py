@@ -150,3 +150,9 @@ fraud_ring_size_min: Final = 3  # members of the smallest community reported as 
 fraud_ring_member_links_min: Final = 2  # other members a ring member is linked to (a spouse has one link)
 fraud_identifier_length_max: Final = 256  # characters of one device ID, phone or IP
 fraud_projected_pairs_max: Final = 100_000_000  # party pairs in one ring detection's projected graph
+
+# -- exposure (credit_lines/, store/exposure.py) -----------------------------------------------------------
+exposure_reservation_id_length_max: Final = 128
+exposure_product_length_max: Final = 32
+exposure_amount_fen_max: Final = 10**13  # one reservation, limit or cap (100 billion yuan)
+exposure_expire_batch_rows_max: Final = 1_000  # holds expired by one expire() call

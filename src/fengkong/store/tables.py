@@ -378,3 +378,59 @@ cob_chunks: Final = sa.Table(
     sa.Column("postings", sa.Integer(), nullable=True),
     sa.Column("done_at", UtcDateTime(), nullable=True),
 )
+
+# -- exposure ----------------------------------------------------------------------------------------------
+# Limits, holds and outstanding in integer fen (see fengkong.store.exposure). A party's limit per product and
+# a household's cap each keep their held and outstanding sums; a reservation moves its amount into "held" on
+# both rows with conditional UPDATEs (WHERE limit - held - outstanding >= amount), so two concurrent requests
+# can never both pass a cap. A limit may be lowered below what is used (a line cut); only new holds are
+# refused. Reservations are idempotent by reservation_id and keep their outcome (a refusal names its cap).
+
+exposure_party_limits: Final = sa.Table(
+    "exposure_party_limits",
+    metadata,
+    sa.Column("party_id", sa.String(bounds.party_id_length_max), primary_key=True),
+    sa.Column("product", sa.String(bounds.exposure_product_length_max), primary_key=True),
+    sa.Column("limit_fen", sa.BigInteger(), nullable=False),
+    sa.Column("held_fen", sa.BigInteger(), nullable=False),
+    sa.Column("outstanding_fen", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("limit_fen >= 0", name="limit_not_negative"),
+    sa.CheckConstraint("held_fen >= 0", name="held_not_negative"),
+    sa.CheckConstraint("outstanding_fen >= 0", name="outstanding_not_negative"),
+)
+
+exposure_households: Final = sa.Table(
+    "exposure_households",
+    metadata,
+    sa.Column("household_id", sa.String(bounds.party_id_length_max), primary_key=True),
+    sa.Column("cap_fen", sa.BigInteger(), nullable=False),
+    sa.Column("held_fen", sa.BigInteger(), nullable=False),
+    sa.Column("outstanding_fen", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("cap_fen >= 0", name="cap_not_negative"),
+    sa.CheckConstraint("held_fen >= 0", name="held_not_negative"),
+    sa.CheckConstraint("outstanding_fen >= 0", name="outstanding_not_negative"),
+)
+
+exposure_reservations: Final = sa.Table(
+    "exposure_reservations",
+    metadata,
+    sa.Column("reservation_id", sa.String(bounds.exposure_reservation_id_length_max), primary_key=True),
+    sa.Column("party_id", sa.String(bounds.party_id_length_max), nullable=False),
+    sa.Column("household_id", sa.String(bounds.party_id_length_max), nullable=False),
+    sa.Column("product", sa.String(bounds.exposure_product_length_max), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+    # held | refused | released | expired | converted
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("refused_cap", sa.String(32), nullable=True),  # party_limit | household_cap, when refused
+    sa.Column("available_fen", sa.BigInteger(), nullable=True),  # room under refused_cap when refused
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('held', 'refused', 'released', 'expired', 'converted')", name="status"),
+    sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+    sa.Index(None, "status", "expires_at"),
+    sa.Index(None, "party_id"),
+    sa.Index(None, "household_id"),
+)

@@ -29,8 +29,11 @@ APPLICATION_TABLES = {
     "loan_repayment_allocations",
     "cob_runs",
     "cob_chunks",
+    "exposure_party_limits",  # 0005: exposure
+    "exposure_households",
+    "exposure_reservations",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def schema_differences(url: str, target: sa.MetaData = tables.metadata) -> list[object]:
@@ -60,6 +63,7 @@ def test_the_migrations_are_packaged() -> None:
     assert (migrate.MIGRATIONS_DIR / "versions" / "0002_ledger.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0003_chain.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0004_loans.py").is_file()
+    assert (migrate.MIGRATIONS_DIR / "versions" / "0005_exposure.py").is_file()
     assert migrate.head_revision() == HEAD
 
 
