@@ -208,3 +208,16 @@ def test_a_bad_fee_and_a_bad_cooling_off_are_rejected() -> None:
         build_disclosure(offer)
     with pytest.raises(InputError, match="cooling_off_days"):
         build_disclosure(make_offer(schedule), cooling_off_days=-1)
+
+
+def test_fees_carried_on_the_schedule_count_in_the_total_cost() -> None:
+    # The same 3,000.00 loan with a 5.00 service fee on each installment: 15.00 of fees on top of 60.00.
+    base = equal_principal_schedule()
+    lines = tuple(replace(line, fee=Money(500)) for line in base.installments)
+    schedule = Schedule(base.principal, base.disbursed_on, lines)
+    data = build_disclosure(make_offer(schedule)).to_json_dict()
+    assert data["fees"] == [{"name": "installment-fees", "amount": "15.00", "due": "per installment"}]
+    assert data["total_fees"] == "15.00"
+    assert data["total_cost"] == "75.00"
+    assert data["total_repayable"] == "3075.00"
+    assert Decimal(data["annualised_rate"]["annual_rate_pct"]) > Decimal(12)
