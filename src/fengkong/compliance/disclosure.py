@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final, Literal
 
 from fengkong.compliance.apr import verify_offer
@@ -295,4 +295,5 @@ def build_disclosure(offer: Offer, *, cooling_off_days: int = DEFAULT_COOLING_OF
 
 
 def _display(pct: Decimal) -> Decimal:
-    return pct.quantize(DISPLAY_PCT_QUANTUM, rounding=ROUND_HALF_EVEN)
+    """The annualised rate as shown to a person, rounded up: the shown price is never below the true one."""
+    return pct.quantize(DISPLAY_PCT_QUANTUM, rounding=ROUND_CEILING)

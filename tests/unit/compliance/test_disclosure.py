@@ -98,7 +98,7 @@ def test_worked_example_with_an_upfront_fee() -> None:
     fee = Fee("service", Money(1_000), START)
     data = build_disclosure(make_offer(schedule, fees=(fee,))).to_json_dict()
     assert data["annualised_rate"]["annual_rate_pct"] == "24.242424242424"
-    assert data["annualised_rate"]["display_pct"] == "24.24"
+    assert data["annualised_rate"]["display_pct"] == "24.25"  # rounded up: never shown below the true rate
     assert data["fees"] == [{"name": "service", "amount": "10.00", "due": START.isoformat()}]
     assert data["total_cost"] == "20.00"
     assert data["total_repayable"] == "1020.00"
