@@ -109,12 +109,16 @@ def _utc(value: datetime, field: str) -> datetime:
 
 
 def _insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table, row: dict[str, object]) -> int:
+    """Insert the row unless its primary key exists; 1 if inserted, else 0 (the driver's rowcount is not
+    relied on: RETURNING says whether a row was written)."""
+    key = next(iter(table.primary_key.columns))
     if connection.dialect.name == "postgresql":
-        statement = postgresql.insert(table).values(row).on_conflict_do_nothing()
-        return connection.execute(statement).rowcount
-    if connection.dialect.name == "sqlite":
-        return connection.execute(sqlite.insert(table).values(row).on_conflict_do_nothing()).rowcount
-    raise InvariantError(f"unsupported database {connection.dialect.name}")
+        statement: sa.Insert = postgresql.insert(table).values(row).on_conflict_do_nothing()
+    elif connection.dialect.name == "sqlite":
+        statement = sqlite.insert(table).values(row).on_conflict_do_nothing()
+    else:
+        raise InvariantError(f"unsupported database {connection.dialect.name}")
+    return 0 if connection.execute(statement.returning(key)).first() is None else 1
 
 
 def set_party_limit(
