@@ -39,9 +39,11 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def reserve(engine: sa.Engine, party: str, fen: int, rid: str) -> Reservation | Refusal:
+def reserve(
+    engine: sa.Engine, party: str, fen: int, rid: str, expires_at: datetime = LATER
+) -> Reservation | Refusal:
     with engine.begin() as connection:
-        return exposure.reserve(connection, party, "h1", "consumer", fen, rid, LATER, NOW)
+        return exposure.reserve(connection, party, "h1", "consumer", fen, rid, expires_at, NOW)
 
 
 def reserve_all_at_once(
@@ -98,3 +100,31 @@ def test_expiry_releases_room_for_new_holds(engine: sa.Engine) -> None:
         exposure.convert(connection, "d", NOW)
         household = exposure.household_exposure(connection, "h1")
     assert household == exposure.Exposure(HOUSEHOLD_CAP_FEN, 0, amount)
+
+
+def test_expiry_running_beside_new_reservations_keeps_the_sums(engine: sa.Engine) -> None:
+    amount = 15_000_00
+    for index in range(THREADS):
+        assert isinstance(reserve(engine, f"p{index}", amount, f"old{index}"), Reservation)
+    barrier = threading.Barrier(THREADS, timeout=BARRIER_TIMEOUT_SECONDS)
+
+    def expire_all() -> int:
+        barrier.wait()
+        with engine.begin() as connection:
+            return exposure.expire(connection, LATER)
+
+    def reserve_new(index: int) -> Reservation | Refusal:
+        barrier.wait()
+        return reserve(engine, f"p{index}", amount, f"new{index}", LATER + timedelta(hours=1))
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        expired = pool.submit(expire_all)
+        new = [pool.submit(reserve_new, index) for index in range(1, THREADS)]
+        assert expired.result() == THREADS
+        results = [future.result() for future in new]
+    held = [result for result in results if isinstance(result, Reservation)]
+    assert held_in_household(engine) == len(held) * amount <= HOUSEHOLD_CAP_FEN
+    with engine.connect() as connection:
+        for index in range(THREADS):
+            party = exposure.party_exposure(connection, f"p{index}")["consumer"]
+            assert party.held_fen == sum(amount for result in held if result.party_id == f"p{index}")

@@ -374,41 +374,59 @@ def expire(
 ) -> int:
     """Release holds whose ``expires_at`` is at or before ``now``, at most ``rows_max``; return how many.
 
-    Run it in its own short transaction (it locks the rows of every hold it expires).
+    The holds are marked expired in one statement; then the released amounts are summed per party row and
+    per household row and written party rows first, then household rows, each in key order. A reservation
+    takes at most one party row and then one household row, so expiry and reservations never deadlock.
     """
     now = _utc(now, "now")
     if isinstance(rows_max, bool) or not isinstance(rows_max, int) or not rows_max >= 1:
         raise InputError("rows_max must be a positive integer", field="rows_max")
     rows_max = min(rows_max, bounds.exposure_expire_batch_rows_max)
     reservations = tables.exposure_reservations
-    due = connection.execute(
-        sa.select(reservations.c.reservation_id)
-        .where(reservations.c.status == "held", reservations.c.expires_at <= now)
-        .order_by(reservations.c.expires_at, reservations.c.reservation_id)
-        .limit(rows_max)
-    ).scalars()
-    expired = 0
-    for reservation_id in list(due):
-        before = connection.execute(
-            reservations.update()
-            .where(reservations.c.reservation_id == reservation_id, reservations.c.status == "held")
-            .values(status="expired", updated_at=now)
-        ).rowcount
-        if before == 1:
-            row = connection.execute(
-                sa.select(reservations).where(reservations.c.reservation_id == reservation_id)
-            ).one()
-            _move(
-                connection,
-                row.party_id,
-                row.household_id,
-                row.product,
-                held_fen=-int(row.amount_fen),
-                outstanding_fen=0,
-                now=now,
-            )
-            expired += 1
-    return expired
+    due = list(
+        connection.execute(
+            sa.select(reservations.c.reservation_id)
+            .where(reservations.c.status == "held", reservations.c.expires_at <= now)
+            .order_by(reservations.c.expires_at, reservations.c.reservation_id)
+            .limit(rows_max)
+        ).scalars()
+    )
+    if not due:
+        return 0
+    expired = connection.execute(
+        reservations.update()
+        .where(reservations.c.reservation_id.in_(due), reservations.c.status == "held")
+        .values(status="expired", updated_at=now)
+        .returning(
+            reservations.c.party_id,
+            reservations.c.product,
+            reservations.c.household_id,
+            reservations.c.amount_fen,
+        )
+    ).all()
+    per_party: dict[tuple[str, str], int] = {}
+    per_household: dict[str, int] = {}
+    for row in expired:
+        key = (row.party_id, row.product)
+        per_party[key] = per_party.get(key, 0) + int(row.amount_fen)
+        per_household[row.household_id] = per_household.get(row.household_id, 0) + int(row.amount_fen)
+    limits = tables.exposure_party_limits
+    households = tables.exposure_households
+    for (party_id, product), fen in sorted(per_party.items()):
+        _release_held(connection, limits, _party_row(party_id, product), fen, now)
+    for household_id, fen in sorted(per_household.items()):
+        _release_held(connection, households, _household_row(household_id), fen, now)
+    return len(expired)
+
+
+def _release_held(
+    connection: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool], fen: int, now: datetime
+) -> None:
+    changed = connection.execute(
+        table.update().where(where).values(held_fen=table.c.held_fen - fen, updated_at=now)
+    ).rowcount
+    if changed != 1:
+        raise InvariantError(f"exposure row missing in {table.name}")
 
 
 def repay(
