@@ -438,13 +438,20 @@ def repay(
     product = _text(product, "product", bounds.exposure_product_length_max)
     amount_fen = _fen(amount_fen, "amount_fen", positive=True)
     now = _utc(now, "now")
-    party = party_exposure(connection, party_id).get(product)
-    household = household_exposure(connection, household_id)
-    if party is None or household is None:
-        raise NotFoundError(f"no exposure for {party_id}/{product} in household {household_id}")
-    if amount_fen > party.outstanding_fen or amount_fen > household.outstanding_fen:
-        raise InputError("amount_fen exceeds what is outstanding", field="amount_fen")
-    _move(connection, party_id, household_id, product, held_fen=0, outstanding_fen=-amount_fen, now=now)
+    # Conditional UPDATEs, party row first as everywhere: a concurrent repayment is re-checked after the lock.
+    for table, where, name in (
+        (tables.exposure_party_limits, _party_row(party_id, product), f"{party_id}/{product}"),
+        (tables.exposure_households, _household_row(household_id), f"household {household_id}"),
+    ):
+        changed = connection.execute(
+            table.update()
+            .where(where, table.c.outstanding_fen >= amount_fen)
+            .values(outstanding_fen=table.c.outstanding_fen - amount_fen, updated_at=now)
+        ).rowcount
+        if changed == 0:  # raising rolls the caller's transaction back, the party row with it
+            if connection.execute(sa.select(table.c.outstanding_fen).where(where)).first() is None:
+                raise NotFoundError(f"no exposure for {name}")
+            raise InputError(f"amount_fen exceeds what is outstanding for {name}", field="amount_fen")
 
 
 def party_exposure(connection: sa.Connection, party_id: str) -> dict[str, Exposure]:

@@ -168,3 +168,16 @@ def test_concurrent_reservations_never_pass_the_household_cap(engine: sa.Engine)
     assert len(held) == HOUSEHOLD_CAP_FEN // amount
     with engine.connect() as connection:
         assert exposure.household_exposure(connection, "h1").held_fen == len(held) * amount  # type: ignore[union-attr]
+
+
+def test_repaying_more_than_is_outstanding_is_refused(engine: sa.Engine) -> None:
+    reserve(engine, "p1", "consumer", 10_000_00, "a")
+    with engine.begin() as connection:
+        exposure.convert(connection, "a", NOW)
+    with engine.begin() as connection, pytest.raises(InputError) as raised:
+        exposure.repay(connection, "p1", "h1", "consumer", 10_000_01, NOW)
+    assert raised.value.field == "amount_fen"
+    with engine.begin() as connection, pytest.raises(NotFoundError):
+        exposure.repay(connection, "p9", "h1", "consumer", 1, NOW)
+    with engine.connect() as connection:
+        assert exposure.party_exposure(connection, "p1")["consumer"].outstanding_fen == 10_000_00
