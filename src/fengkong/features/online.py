@@ -247,7 +247,9 @@ class _PlannedMeasure:
 
 
 @dataclass(frozen=True, slots=True)
-class _PlannedFeature:
+class PlannedFeature:
+    """A feature of a read plan and how it is finished from the measures (both online engines use it)."""
+
     name: str
     aggregation: Aggregation
     measures: tuple[int, ...]  # positions in the plan's measures
@@ -256,7 +258,7 @@ class _PlannedFeature:
 
 @dataclass(frozen=True, slots=True)
 class _ReadPlan:
-    features: tuple[_PlannedFeature, ...]
+    features: tuple[PlannedFeature, ...]
     measures: tuple[_PlannedMeasure, ...]
 
 
@@ -407,19 +409,7 @@ class OnlineFeatureEngine:
         plan = self._plan(entity, specs if names is not None else None)
         spans: dict[tuple[int, int], tuple[_Log, int, int] | None] = {}
         measured = [self._measure(m, entity_id, as_of_us, spans) for m in plan.measures]
-        values: dict[str, FeatureValue] = {}
-        for feature in plan.features:
-            if feature.aggregation is Aggregation.RATIO:
-                values[feature.name] = finish_ratio(
-                    measured[feature.measures[0]], measured[feature.measures[1]]
-                )
-            elif feature.aggregation is Aggregation.GROWTH:
-                short_seconds, long_seconds = feature.seconds
-                values[feature.name] = finish_growth(
-                    measured[feature.measures[0]], measured[feature.measures[1]], short_seconds, long_seconds
-                )
-            else:
-                values[feature.name] = measured[feature.measures[0]]
+        values = finish_features(plan.features, measured)
         return FeatureVector(entity.value, entity_id, as_of, values, self.feature_set.version)
 
     def _plan(self, entity: Entity, specs: tuple[FeatureSpec, ...] | None) -> _ReadPlan:
@@ -439,7 +429,7 @@ class OnlineFeatureEngine:
                 if spec.aggregation is Aggregation.GROWTH
                 else ()
             )
-            features.append(_PlannedFeature(spec.name, spec.aggregation, ids, seconds))
+            features.append(PlannedFeature(spec.name, spec.aggregation, ids, seconds))
         measures = []
         for m in measure_ids:
             window_id = self._window_ids.setdefault(m.window, len(self._window_ids))
@@ -563,6 +553,24 @@ def _last(spans: list[tuple[_Log, int, int]]) -> FeatureValue:
                 best_value = int(value) if isinstance(value, int) else None
             break
     return best_value
+
+
+def finish_features(
+    features: Sequence[PlannedFeature], measured: Sequence[FeatureValue]
+) -> dict[str, FeatureValue]:
+    """Each planned feature's value from the measured aggregates: ratios and growth are finished here."""
+    values: dict[str, FeatureValue] = {}
+    for feature in features:
+        if feature.aggregation is Aggregation.RATIO:
+            values[feature.name] = finish_ratio(measured[feature.measures[0]], measured[feature.measures[1]])
+        elif feature.aggregation is Aggregation.GROWTH:
+            short_seconds, long_seconds = feature.seconds
+            values[feature.name] = finish_growth(
+                measured[feature.measures[0]], measured[feature.measures[1]], short_seconds, long_seconds
+            )
+        else:
+            values[feature.name] = measured[feature.measures[0]]
+    return values
 
 
 def finish_ratio(numerator: FeatureValue, denominator: FeatureValue) -> float | None:

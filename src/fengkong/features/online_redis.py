@@ -59,7 +59,7 @@ from fengkong import bounds
 from fengkong.domain.events import EVENT_TYPES
 from fengkong.domain.features import FeatureValue, FeatureVector
 from fengkong.errors import BoundExceededError, InputError, InvariantError
-from fengkong.features.online import Row, _predicate, finish_growth, finish_ratio
+from fengkong.features.online import PlannedFeature, Row, _predicate, finish_features
 from fengkong.features.spec import (
     SECONDS_PER_DAY,
     Aggregation,
@@ -329,14 +329,6 @@ class _Measure:
 
 
 @dataclass(frozen=True, slots=True)
-class _Feature:
-    name: str
-    aggregation: Aggregation
-    measures: tuple[int, ...]
-    seconds: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class _Plan:
     sources: tuple[str, ...]  # source hashes read
     reach_us: tuple[int, ...]  # per source: how far back from as_of the plan's windows reach
@@ -344,7 +336,7 @@ class _Plan:
     windows: tuple[tuple[tuple[int | None, int], ...], ...]  # per source: the window keys its measures use
     wanted: tuple[tuple[str, ...], ...]  # per source and window: d, m, l for distinct, min/max, last
     measures: tuple[_Measure, ...]
-    features: tuple[_Feature, ...]
+    features: tuple[PlannedFeature, ...]
 
 
 @dataclass(slots=True)
@@ -653,7 +645,7 @@ class RedisFeatureEngine:
                 if spec.aggregation is Aggregation.GROWTH
                 else ()
             )
-            features.append(_Feature(spec.name, spec.aggregation, tuple(ids), seconds))
+            features.append(PlannedFeature(spec.name, spec.aggregation, tuple(ids), seconds))
         counted_only = {Aggregation.COUNT, Aggregation.TIME_SINCE_LAST}
         windows: list[tuple[tuple[int | None, int], ...]] = []
         modes: list[str] = []
@@ -712,19 +704,7 @@ class RedisFeatureEngine:
         entries: list[_Entries | _Counted | _Aggregated],
     ) -> FeatureVector:
         measured = [_measure(m, entries, as_of_us) for m in plan.measures]
-        values: dict[str, FeatureValue] = {}
-        for feature in plan.features:
-            if feature.aggregation is Aggregation.RATIO:
-                values[feature.name] = finish_ratio(
-                    measured[feature.measures[0]], measured[feature.measures[1]]
-                )
-            elif feature.aggregation is Aggregation.GROWTH:
-                short_seconds, long_seconds = feature.seconds
-                values[feature.name] = finish_growth(
-                    measured[feature.measures[0]], measured[feature.measures[1]], short_seconds, long_seconds
-                )
-            else:
-                values[feature.name] = measured[feature.measures[0]]
+        values = finish_features(plan.features, measured)
         return FeatureVector(
             parse_entity(entity_type).value, entity_id, as_of, values, self.feature_set.version
         )
