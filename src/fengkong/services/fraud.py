@@ -138,6 +138,12 @@ def ring_report(
     if as_of is not None:
         to_microseconds(as_of, field="as_of")
     columns = read_identity_columns(lake)
+    if not len(columns):
+        raise InputError(
+            "holds no identity events (login, loan_application, order_placed, payment_made, party_registered)"
+            " in the lake layout <lake>/<event_type>/date=YYYY-MM-DD/part-NNNNNN.parquet",
+            field="lake",
+        )
     graph = IdentityGraph()
     graph.add_columns(columns.party_ids, columns.kinds, columns.values, columns.received_us)
     if as_of is None:

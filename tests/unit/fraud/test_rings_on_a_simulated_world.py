@@ -75,3 +75,10 @@ def test_the_command_prints_the_rings_as_json(world: Path) -> None:
     )
     assert naive.exit_code == 2
     assert "as_of" in naive.output
+
+
+def test_the_command_refuses_a_lake_without_identity_events(tmp_path: Path) -> None:
+    _register()
+    result = CliRunner().invoke(app, ["fraud", "rings", "--lake", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no identity events" in result.output
