@@ -31,11 +31,9 @@ import argparse
 import hashlib
 import os
 import random
-import socket
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,8 +43,8 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sqlalchemy as sa
+from _databases import postgres_reachable, postgres_schema_url
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 from fengkong import bounds
 from fengkong.chain import merkle
@@ -56,9 +54,6 @@ from fengkong.store import migrate
 from fengkong.store.chain import ChainRepository
 from fengkong.store.config import make_engine
 
-POSTGRES_URL = os.environ.get(
-    "FENGKONG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 LOG = "bench"
 RAW_COLUMNS = "log_id INTEGER, leaf_index BIGINT, leaf_hash {blob}, entry {blob}"
@@ -196,22 +191,12 @@ def report_proofs(engine: sa.Engine, size: int, samples: int) -> None:
 
 @contextmanager
 def postgres_schema() -> Iterator[str | None]:
-    url = make_url(POSTGRES_URL)
-    try:
-        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1.0).close()
-    except OSError:
+    """A fresh schema's URL, or None when no PostgreSQL answers."""
+    if not postgres_reachable():
         yield None
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema_url() as url:
+        yield url
 
 
 def main() -> None:

@@ -29,12 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +41,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from _databases import postgres_display, postgres_engine, postgres_reachable, sqlite_engine
 
 from fengkong.clock import FixedClock
 from fengkong.compliance.caps import default_cap_policy
@@ -55,13 +52,8 @@ from fengkong.lending.schedule import build_schedule
 from fengkong.money import Money
 from fengkong.services import ledger as ledger_service
 from fengkong.services import loans as loans_service
-from fengkong.store import migrate
-from fengkong.store.config import make_engine
 from fengkong.store.ledger import LedgerRepository
 
-POSTGRES_URL = os.environ.get(
-    "FENGKONG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DAY = date(2026, 6, 15)
 AT = datetime(2026, 6, 15, 20, 0, tzinfo=UTC)
 TERMS = ProductTerms(
@@ -348,46 +340,6 @@ def run_close(
     return seconds, repay_seconds, len(repaying), result[0]
 
 
-@contextmanager
-def sqlite_engine(folder: Path, name: str) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{folder / name}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def postgres_engine() -> Iterator[sa.Engine]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
-def postgres_reachable() -> bool:
-    parsed = make_url(POSTGRES_URL)
-    try:
-        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def measure(backend: str, engine_factory: Callable[[], Any], count: int, chunk: int) -> None:
     book, plans, choice = build_book(count)
     due = int((book.period_due == DAY.toordinal()).sum())
@@ -431,7 +383,7 @@ def main() -> int:
                 measure("SQLite", lambda: sqlite_engine(Path(folder), "cob.sqlite"), count, arguments.chunk)
         if "postgresql" in arguments.backends:
             if not postgres_reachable():
-                print(f"PostgreSQL skipped: nothing answers at {make_url(POSTGRES_URL).render_as_string()}")
+                print(f"PostgreSQL skipped: nothing answers at {postgres_display()}")
                 continue
             measure("PostgreSQL", postgres_engine, count, arguments.chunk)
     return 0

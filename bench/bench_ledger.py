@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,19 +34,14 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from _databases import postgres_display, postgres_engine, postgres_reachable, sqlite_engine
 
 from fengkong.clock import FixedClock
 from fengkong.domain.ledger import Posting, PostingLine
 from fengkong.money import Money
 from fengkong.services import ledger as ledger_service
-from fengkong.store import migrate
-from fengkong.store.config import make_engine
 from fengkong.store.ledger import LedgerRepository
 
-POSTGRES_URL = os.environ.get(
-    "FENGKONG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 DAY = date(2026, 3, 1)
 
@@ -184,46 +176,6 @@ def raw_run(engine: sa.Engine, postings: list[Posting], batch: int) -> float:
     return timed(work)
 
 
-@contextmanager
-def sqlite_engine(folder: Path, name: str) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{folder / name}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def postgres_engine() -> Iterator[sa.Engine]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
-def postgres_reachable() -> bool:
-    parsed = make_url(POSTGRES_URL)
-    try:
-        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def report(backend: str, lines: int, checked: float, raw: float) -> None:
     checked_rate = lines / checked
     raw_rate = lines / raw
@@ -254,9 +206,7 @@ def main() -> int:
             raw = raw_run(engine, postings, arguments.batch)
         report("SQLite", lines, checked, raw)
     if not postgres_reachable():
-        print(
-            f"PostgreSQL skipped: nothing answers at {make_url(POSTGRES_URL).render_as_string()}", flush=True
-        )
+        print(f"PostgreSQL skipped: nothing answers at {postgres_display()}", flush=True)
         return 0
     with postgres_engine() as engine:
         checked = checked_run(engine, postings, arguments.batch)
