@@ -16,7 +16,7 @@ from rich.table import Table
 
 from fengkong.cli.main import app
 from fengkong.errors import FengkongError
-from fengkong.services.demo import DEFAULT_SEED, DemoConfig, run_demo
+from fengkong.services.demo import DemoConfig, run_demo
 
 
 def _figure(section: dict[str, Any], key: str) -> str:
@@ -69,8 +69,9 @@ def demo(
         "out"
     ),
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the world and of the borrowers.")
-    ] = DEFAULT_SEED,
+        int | None,
+        typer.Option("--seed", help="Seed of the world and of the borrowers (default: the scenario's seed)."),
+    ] = None,
     scenario: Annotated[
         Path | None, typer.Option("--scenario", help="Scenario file (default: the packaged one).")
     ] = None,

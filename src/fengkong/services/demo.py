@@ -68,7 +68,6 @@ QUICK_SIZE: Final = {
 }
 FULL_SCALE: Final = "small"
 FULL_DAYS: Final = 365  # a year: six-month outcome windows for the first half year of bookings
-DEFAULT_SEED: Final = 7
 #: a borrower is bad if 30+ days past due within this many days of booking; bookings whose window has not
 #: closed by the end of the run are indeterminate and left out (DOMAIN.md), as in a vintage analysis
 BAD_WINDOW_DAYS: Final = 180  # DOMAIN.md "Bad": ever 30+ within 6 months on book
@@ -99,7 +98,7 @@ class DemoConfig:
     """What to run: ``quick`` is a small world and a short horizon for CI (well under 2 minutes)."""
 
     out_dir: Path
-    seed: int = DEFAULT_SEED
+    seed: int | None = None  # None: the scenario file's own seed
     scenario_path: Path | None = None
     quick: bool = False
     days: int | None = None  # None: QUICK_DAYS when quick, else FULL_DAYS
@@ -234,7 +233,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     ecosystem = Ecosystem(scenario)
     days = int(scenario.days)
     # the response model's calibration is the scenario's (its response section and risk levels)
-    response = BorrowerResponse(seed=config.seed, params=ResponseParameters.from_scenario(scenario))
+    response = BorrowerResponse(seed=scenario.seed, params=ResponseParameters.from_scenario(scenario))
     book = ObservedBook()
     policy = BaselinePolicy()
     tally = _IngestTally()
@@ -373,7 +372,7 @@ def _summary(
         "simulation": {
             "scenario": scenario.name,
             "scale": scenario.scale,
-            "seed": config.seed,
+            "seed": scenario.seed,
             "quick": config.quick,
             "days": days,
             "first_business_date": first_date.isoformat(),

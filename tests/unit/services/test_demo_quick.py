@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fengkong.cli.main import _register, app
+from fengkong.errors import ScenarioError
 from fengkong.money import Money
 from fengkong.services.demo import DemoConfig, run_demo
 
@@ -117,3 +118,19 @@ def test_the_command_runs_a_short_demo(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["simulation"]["days"] == 12
     assert "scoreboard" in result.output
+
+
+def test_the_scenario_file_seeds_the_run_unless_seed_is_given(tmp_path: Path) -> None:
+    scenario = tmp_path / "seeded.yaml"
+    scenario.write_text("seed: 11\n", encoding="utf-8")
+    result = run_demo(DemoConfig(out_dir=tmp_path / "out", quick=True, days=12, scenario_path=scenario))
+    assert result is not None
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["simulation"]["seed"] == 11
+
+
+def test_a_bad_scenario_file_is_refused_naming_the_field(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("seed: -1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="seed"):
+        run_demo(DemoConfig(out_dir=tmp_path / "out", quick=True, days=12, scenario_path=scenario))
