@@ -11,6 +11,8 @@ export PYTHONHASHSEED := 0
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	@# Java 17+ runs the Spark feature engine (pyspark local mode); Debian's package when it is missing.
+	command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'

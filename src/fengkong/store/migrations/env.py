@@ -17,7 +17,8 @@ from alembic.autogenerate.api import AutogenContext
 
 from fengkong.errors import InvariantError
 from fengkong.store.config import make_engine
-from fengkong.store.tables import UtcDateTime, metadata
+from fengkong.store.schema import metadata
+from fengkong.store.tables import UtcDateTime
 
 
 def _render_item(type_: str, obj: object, _autogen_context: AutogenContext) -> str | Literal[False]:
