@@ -120,28 +120,38 @@ def accept_offer(
     business_date: date,
 ) -> LoanBooked | OfferNotAccepted:
     """Accept ``offer`` at ``at``, book and disburse loan ``loan_id`` (see the module docstring)."""
+    with engine.begin() as connection:
+        return accept_offer_on(connection, clock, offer, at, loan_id, business_date)
+
+
+def accept_offer_on(
+    connection: sa.Connection,
+    clock: Clock,
+    offer: Offer,
+    at: datetime,
+    loan_id: str,
+    business_date: date,
+) -> LoanBooked | OfferNotAccepted:
+    """:func:`accept_offer` in the caller's transaction (the API commits it with its idempotency key)."""
     outcome = accept_offer_rule(offer, at, loan_id, business_date)
     if isinstance(outcome, OfferNotAccepted):
         return outcome
     loans = LoansRepository(clock)
-    with engine.begin() as connection:
-        loan = outcome.loan
-        header = {
-            "loan_id": loan.loan_id, "offer_id": loan.offer_id, "party_id": loan.party_id,
-            "product": loan.product, "currency": loan.currency, "principal_fen": loan.principal,
-            "disbursed_on": loan.disbursed_on,
-        }  # fmt: skip
-        number = loans.add_loan(
-            connection, header, _state(loan.row), [_installment_row(item) for item in loan.installments]
-        )
-        if number is None:
-            stored = loans.header(connection, offer_id=offer.offer_id)
-            if stored["loan_id"] != loan_id:
-                raise ConflictError(
-                    f"offer {offer.offer_id!r} was accepted before as loan {stored['loan_id']!r}"
-                )
-            return LoanBooked(loan_id, offer.offer_id, created=False)
-        ledger_service.post(connection, LedgerRepository(clock), [loan.posting])
+    loan = outcome.loan
+    header = {
+        "loan_id": loan.loan_id, "offer_id": loan.offer_id, "party_id": loan.party_id,
+        "product": loan.product, "currency": loan.currency, "principal_fen": loan.principal,
+        "disbursed_on": loan.disbursed_on,
+    }  # fmt: skip
+    number = loans.add_loan(
+        connection, header, _state(loan.row), [_installment_row(item) for item in loan.installments]
+    )
+    if number is None:
+        stored = loans.header(connection, offer_id=offer.offer_id)
+        if stored["loan_id"] != loan_id:
+            raise ConflictError(f"offer {offer.offer_id!r} was accepted before as loan {stored['loan_id']!r}")
+        return LoanBooked(loan_id, offer.offer_id, created=False)
+    ledger_service.post(connection, LedgerRepository(clock), [loan.posting])
     return LoanBooked(loan_id, offer.offer_id, created=True)
 
 
@@ -221,63 +231,72 @@ def post_repayment(
     order: AllocationOrder | None = None,
 ) -> RepaymentResult:
     """Apply a repayment once, however often it is retried (see the module docstring)."""
+    with engine.begin() as connection:
+        return post_repayment_on(connection, clock, loan_id, repayment_id, amount_fen, business_date, order)
+
+
+def post_repayment_on(
+    connection: sa.Connection,
+    clock: Clock,
+    loan_id: str,
+    repayment_id: str,
+    amount_fen: int,
+    business_date: date,
+    order: AllocationOrder | None = None,
+) -> RepaymentResult:
+    """:func:`post_repayment` in the caller's transaction (the API commits it with its idempotency key)."""
     if not repayment_id or len(repayment_id) > bounds.repayment_id_length_max:
         raise InputError(f"must be 1 to {bounds.repayment_id_length_max} characters", field="repayment_id")
     chosen = order if order is not None else AllocationOrder()
     request_hash = _request_hash(loan_id, amount_fen, business_date, chosen)
     loans = LoansRepository(clock)
-    with engine.begin() as connection:
-        header = loans.header(connection, loan_id=loan_id)
-        number = int(header["loan_number"])
-        state = loans.state(connection, number, lock=True)
+    header = loans.header(connection, loan_id=loan_id)
+    number = int(header["loan_number"])
+    state = loans.state(connection, number, lock=True)
+    stored = loans.repayment(connection, repayment_id)
+    if stored is not None:
+        return _stored_result(stored, loan_id, request_hash)
+    items = tuple(_installment(item) for item in loans.installments(connection, number))
+    row = _row(loan_id, state)
+    outcome = apply_repayment(row, items, repayment_id, amount_fen, business_date, header["currency"], chosen)
+    applied = isinstance(outcome, RepaymentApplied)
+    parts = outcome.parts if isinstance(outcome, RepaymentApplied) else ()
+    inserted = loans.add_repayment(
+        connection,
+        {
+            "repayment_id": repayment_id, "loan_number": number, "request_hash": request_hash,
+            "amount_fen": amount_fen, "business_date": business_date,
+            "outcome": "applied" if applied else "refused",
+            "reason": None if isinstance(outcome, RepaymentApplied) else outcome.reason,
+            "parts": json.dumps([list(part) for part in parts]),
+            "paid_off": outcome.paid_off if isinstance(outcome, RepaymentApplied) else False,
+            "posting_id": outcome.posting.posting_id if isinstance(outcome, RepaymentApplied) else None,
+        },
+    )  # fmt: skip
+    if not inserted:  # the same id was written meanwhile for another loan
         stored = loans.repayment(connection, repayment_id)
-        if stored is not None:
-            return _stored_result(stored, loan_id, request_hash)
-        items = tuple(_installment(item) for item in loans.installments(connection, number))
-        row = _row(loan_id, state)
-        outcome = apply_repayment(
-            row, items, repayment_id, amount_fen, business_date, header["currency"], chosen
-        )
-        applied = isinstance(outcome, RepaymentApplied)
-        parts = outcome.parts if isinstance(outcome, RepaymentApplied) else ()
-        inserted = loans.add_repayment(
+        if stored is None:
+            raise ConflictError(f"repayment {repayment_id!r} collided with a concurrent write")
+        return _stored_result(stored, loan_id, request_hash)
+    if isinstance(outcome, RepaymentApplied):
+        loans.add_allocations(
             connection,
-            {
-                "repayment_id": repayment_id, "loan_number": number, "request_hash": request_hash,
-                "amount_fen": amount_fen, "business_date": business_date,
-                "outcome": "applied" if applied else "refused",
-                "reason": None if isinstance(outcome, RepaymentApplied) else outcome.reason,
-                "parts": json.dumps([list(part) for part in parts]),
-                "paid_off": outcome.paid_off if isinstance(outcome, RepaymentApplied) else False,
-                "posting_id": outcome.posting.posting_id if isinstance(outcome, RepaymentApplied) else None,
-            },
-        )  # fmt: skip
-        if not inserted:  # the same id was written meanwhile for another loan
-            stored = loans.repayment(connection, repayment_id)
-            if stored is None:
-                raise ConflictError(f"repayment {repayment_id!r} collided with a concurrent write")
-            return _stored_result(stored, loan_id, request_hash)
-        if isinstance(outcome, RepaymentApplied):
-            loans.add_allocations(
-                connection,
-                repayment_id,
-                [(line.installment, line.component, line.amount) for line in outcome.allocations],
-            )
-            changed = [
-                _installment_row(new)
-                for new, old in zip(outcome.installments, items, strict=True)
-                if new != old
-            ]
-            loans.update_installments(connection, number, changed)
-            loans.update_state(connection, number, _state(outcome.row))
-            ledger_service.post(connection, LedgerRepository(clock), [outcome.posting])
-            return RepaymentResult(
-                repayment_id, loan_id, amount_fen, "applied", None, outcome.parts, outcome.paid_off,
-                outcome.posting.posting_id, True,
-            )  # fmt: skip
-        return RepaymentResult(
-            repayment_id, loan_id, amount_fen, "refused", outcome.reason, (), False, None, True
+            repayment_id,
+            [(line.installment, line.component, line.amount) for line in outcome.allocations],
         )
+        changed = [
+            _installment_row(new) for new, old in zip(outcome.installments, items, strict=True) if new != old
+        ]
+        loans.update_installments(connection, number, changed)
+        loans.update_state(connection, number, _state(outcome.row))
+        ledger_service.post(connection, LedgerRepository(clock), [outcome.posting])
+        return RepaymentResult(
+            repayment_id, loan_id, amount_fen, "applied", None, outcome.parts, outcome.paid_off,
+            outcome.posting.posting_id, True,
+        )  # fmt: skip
+    return RepaymentResult(
+        repayment_id, loan_id, amount_fen, "refused", outcome.reason, (), False, None, True
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,11 +522,13 @@ __all__ = [
     "RepaymentResult",
     "ReversalResult",
     "accept_offer",
+    "accept_offer_on",
     "close_business_day",
     "close_business_days",
     "loan_view",
     "loans_by_status",
     "payoff_quote",
     "post_repayment",
+    "post_repayment_on",
     "reverse_repayment",
 ]
