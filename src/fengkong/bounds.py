@@ -156,3 +156,10 @@ exposure_reservation_id_length_max: Final = 128
 exposure_product_length_max: Final = 32
 exposure_amount_fen_max: Final = 10**13  # one reservation, limit or cap (100 billion yuan)
 exposure_expire_batch_rows_max: Final = 1_000  # holds expired by one expire() call
+
+# -- lending: products (joint lending, merchant, green, prepayment, statements; lending/*.py) --------------
+joint_lender_share_bp_min: Final = 3_000  # default floor: the lender funds >= 30 % of a joint loan
+joint_partners_max: Final = 8  # partner banks on one joint loan (a split posting stays far below 64 lines)
+joint_funder_id_length_max: Final = 64  # a partner bank's ID, used as a partner_payables sub-account
+revenue_share_term_days_max: Final = 730  # longest revenue-based merchant loan (its daily flows fit one IRR)
+statement_purchases_max: Final = 10_000  # purchases listed on one BNPL statement
