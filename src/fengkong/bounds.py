@@ -157,9 +157,82 @@ exposure_product_length_max: Final = 32
 exposure_amount_fen_max: Final = 10**13  # one reservation, limit or cap (100 billion yuan)
 exposure_expire_batch_rows_max: Final = 1_000  # holds expired by one expire() call
 
+# -- fraud: scam text, official channels, interceptions and cases (fraud/, store/fraud_cases.py) -----------
+scam_text_characters_max: Final = 20_000  # one text checked by `fengkong scam check` (a long article)
+scam_text_file_bytes_max: Final = 256 * 1024  # a file read by `fengkong scam check --file`
+scam_inserted_run_characters_max: Final = 3  # symbols or spaces inserted between two characters or digits
+scam_numbers_per_text_max: Final = 50  # numbers reported for one text
+scam_digit_run_digits_max: Final = 40  # digits in one run the extractor tries to split into numbers
+scam_channels_file_bytes_max: Final = 1024 * 1024  # an official-channels YAML file
+fraud_reason_length_max: Final = 256  # one interception or case reason code and text
+fraud_case_id_length_max: Final = 128
+fraud_case_batch_rows_max: Final = 1_000  # cases or interceptions read by one call
+fraud_score_training_rows_max: Final = 1_000_000  # labelled rows one fraud-score fit may read
+
 # -- lending: products (joint lending, merchant, green, prepayment, statements; lending/*.py) --------------
 joint_lender_share_bp_min: Final = 3_000  # default floor: the lender funds >= 30 % of a joint loan
 joint_partners_max: Final = 8  # partner banks on one joint loan (a split posting stays far below 64 lines)
 joint_funder_id_length_max: Final = 64  # a partner bank's ID, used as a partner_payables sub-account
 revenue_share_term_days_max: Final = 730  # longest revenue-based merchant loan (its daily flows fit one IRR)
 statement_purchases_max: Final = 10_000  # purchases listed on one BNPL statement
+
+# -- api: fengkong serve (api/, services/api_*.py, store/offers.py) ----------------------------------------
+offer_id_length_max: Final = 128  # an offer's ID (loans.offer_id has the same width)
+draw_id_length_max: Final = 64  # a draw's ID, which is also the ID of the loan it books (loan_id_length_max)
+api_request_body_bytes_max: Final = 2 * 1024 * 1024  # one request body (a full events batch fits)
+api_events_per_request_max: Final = 1_000  # events in one POST /v1/events
+api_replicas_max: Final = 256  # FENGKONG_REPLICAS
+api_offer_body_bytes_max: Final = 262_144  # one stored offer as JSON (600 installments fit)
+
+# -- chain: trade records, receivables and the audit trail (issue 9) ---------------------------------------
+trade_record_id_length_max: Final = 128  # a trade document's record ID or trade ID
+trade_amount_fen_max: Final = 10**14  # one trade document or receivable (one trillion yuan)
+trade_sequence_max: Final = 2**62  # an issuer's document sequence number
+trade_batch_documents_max: Final = 10_000  # signed documents judged and appended in one transaction
+trade_invoice_number_length_max: Final = 64  # an e-invoice number, before normalisation
+trade_tax_id_length_max: Final = 64  # a seller's or buyer's tax ID, before normalisation
+receivable_split_parts_max: Final = 100  # parts one split makes
+receivable_tenor_days_max: Final = 366  # days from issue to maturity (commercial bills: at most 6 months)
+receivable_parts_per_receivable_max: Final = 10_000  # parts (all generations) under one receivable
+receivable_export_rows_max: Final = 1_000_000  # rows in one registration export
+audit_drain_batch_rows_max: Final = 5_000  # outbox rows one audit drain appends under one checkpoint
+audit_verify_leaves_per_read_max: Final = 50_000  # leaves read at a time when `audit verify` recomputes a log
+supplier_history_records_max: Final = 1_000_000  # trade documents read for one supplier-credit summary
+
+# -- models on the simulated world (services/model_dataset.py, scoring/, monitoring/) --------------------
+model_dataset_applications_max: Final = 2_000_000  # applications in one training table from a lake
+model_bad_window_days_max: Final = 366  # the outcome window of the bad definition (DOMAIN.md: 180)
+reject_inference_rows_max: Final = 5_000_000  # booked plus unbooked rows one augmentation may produce
+report_chart_points_max: Final = 2_000  # points drawn in one inline SVG chart (curves are thinned to it)
+fairness_groups_max: Final = 100  # groups of one protected attribute in a fairness report
+
+# -- decisions: the policy language, flows, traces (decisions/) --------------------------------------------
+policy_file_bytes_max: Final = 1_048_576  # one policy YAML file
+policy_rules_max: Final = 2_000  # rules in one policy (Ant's engine runs 1,000+ strategies per decision)
+policy_expression_chars_max: Final = 2_000  # one rule's CEL expression
+decision_challengers_max: Final = 4  # challenger models scored in shadow per decision
+decision_shadow_queue_max: Final = 10_000  # decisions waiting for shadow scoring; more are dropped, counted
+decision_shadow_join_seconds_max: Final = 30  # closing the shadow worker waits this long for the queue
+decision_id_length_max: Final = 128
+trace_lake_batch_traces_max: Final = 10_000  # traces written to one Parquet part file
+trace_body_bytes_max: Final = 1_048_576  # one decision trace as JSON text
+
+# -- features: the offline engine on Spark (features/offline_spark.py) ---------------------------------------
+spark_local_cores_max: Final = 256  # worker threads of a local-mode session (local[N])
+spark_shuffle_partitions_max: Final = 100_000  # spark.sql.shuffle.partitions of a session fengkong starts
+
+# -- personal data, told reasons and reviews, bureau files (compliance/privacy.py, reporting/) ------------
+privacy_value_chars_max: Final = 256  # one personal value (a name) before sealing
+privacy_retention_days_max: Final = 36_500  # a retention period in a schedule (100 years)
+privacy_rotation_batch_rows_max: Final = 1_000  # rows re-encrypted in one transaction of the rotation job
+privacy_purge_batch_rows_max: Final = 10_000  # values purged by one purge call
+privacy_consent_id_length_max: Final = 128
+privacy_partner_id_length_max: Final = 128
+review_case_id_length_max: Final = 128
+review_statement_chars_max: Final = 2_000  # the borrower's own words when asking for a human review
+bureau_history_months: Final = 60  # months of status codes in the PBOC-shaped file (its report keeps 5 years)
+bureau_metro2_history_months: Final = 24  # characters of the Metro 2 payment history profile
+bureau_notice_id_length_max: Final = 128
+bureau_accounts_per_file_max: Final = 5_000_000  # accounts in one monthly file
+customer_question_chars_max: Final = 2_000  # one customer-service question
+authorisation_hold_hours_max: Final = 24 * 30  # a purchase's hold expires within a month at the latest

@@ -166,12 +166,17 @@ class LoanView:
 
 
 def loan_view(engine: sa.Engine, clock: Clock, loan_id: str) -> LoanView:
-    loans = LoansRepository(clock)
     with engine.connect() as connection:
-        header = loans.header(connection, loan_id=loan_id)
-        number = int(header["loan_number"])
-        row = _row(loan_id, loans.state(connection, number))
-        items = tuple(_installment(item) for item in loans.installments(connection, number))
+        return loan_view_on(connection, clock, loan_id)
+
+
+def loan_view_on(connection: sa.Connection, clock: Clock, loan_id: str) -> LoanView:
+    """:func:`loan_view` in the caller's transaction."""
+    loans = LoansRepository(clock)
+    header = loans.header(connection, loan_id=loan_id)
+    number = int(header["loan_number"])
+    row = _row(loan_id, loans.state(connection, number))
+    items = tuple(_installment(item) for item in loans.installments(connection, number))
     return LoanView(loan_id, header["product"], header["currency"], int(header["principal_fen"]), row, items)
 
 
@@ -526,6 +531,7 @@ __all__ = [
     "close_business_day",
     "close_business_days",
     "loan_view",
+    "loan_view_on",
     "loans_by_status",
     "payoff_quote",
     "post_repayment",

@@ -10,6 +10,12 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from fengkong.store import tables
+from fengkong.store import (
+    tables,
+    tables_bureau,  # noqa: F401  (0008: bureau notices and reported months)
+    tables_offers,  # noqa: F401  (0011: offers, fengkong serve)
+    tables_privacy,  # noqa: F401  (0008: personal data, consent, told reasons, reviews)
+    tables_trade,  # noqa: F401  (0006: trade records, receivables, audit coverage, checkpoints)
+)
 
 metadata: Final[sa.MetaData] = tables.metadata

@@ -32,8 +32,24 @@ APPLICATION_TABLES = {
     "exposure_party_limits",  # 0005: exposure
     "exposure_households",
     "exposure_reservations",
+    "privacy_values",  # 0008: personal data, consent, told reasons, reviews, bureau reporting
+    "privacy_consents",
+    "privacy_purges",
+    "told_reasons",
+    "review_cases",
+    "bureau_notices",
+    "bureau_reported",
+    "trade_party_keys",  # 0006: trade records, receivables, the audit trail
+    "trade_records",
+    "receivables",
+    "receivable_parts",
+    "receivable_financings",
+    "receivable_events",
+    "audit_entries",
+    "chain_checkpoints",
+    "offers",  # 0011: offers accepted and drawn on through the API
 }
-HEAD = "0010"
+HEAD = "0011"
 
 
 def schema_differences(url: str, target: sa.MetaData = schema.metadata) -> list[object]:
