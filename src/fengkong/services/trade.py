@@ -1,0 +1,179 @@
+"""Use cases of trade records: register party keys, record signed documents, sign the trade log's checkpoint.
+
+:func:`record_documents` is one transaction's worth: it locks the trade log's head first (so concurrent
+recorders are serialised and the sequence and replay checks see every committed document), judges the batch
+with :func:`fengkong.chain.trade.verify_documents`, appends one commitment leaf per accepted document and
+stores the documents with their salts. A rejected document writes nothing; with ``atomic=True`` one rejection
+refuses the whole batch. The caller commits (or nothing is written at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from fengkong import bounds
+from fengkong.chain.checkpoint import Checkpoint, sign_checkpoint
+from fengkong.chain.note import SignerKey
+from fengkong.chain.trade import (
+    PartyKey,
+    Rejection,
+    SignedTradeDocument,
+    commit,
+    commitment_entry,
+    new_salt,
+    verify_documents,
+)
+from fengkong.clock import Clock
+from fengkong.errors import BoundExceededError, InputError
+from fengkong.services import chain as chain_service
+from fengkong.store.audit import AuditRepository
+from fengkong.store.chain import ChainRepository, LogHead
+from fengkong.store.receivables import ReceivableRepository
+from fengkong.store.trade import TradeRepository
+
+TRADE_LOG = "trade"
+TRADE_ORIGIN = "fengkong.example/trade"
+
+
+@dataclass(frozen=True, slots=True)
+class TradeStores:
+    """The repositories the trade, receivable and audit use cases work through."""
+
+    chain: ChainRepository
+    trade: TradeRepository
+    receivables: ReceivableRepository
+    audit: AuditRepository
+
+    @classmethod
+    def of(cls, clock: Clock) -> TradeStores:
+        return cls(
+            ChainRepository(clock),
+            TradeRepository(clock),
+            ReceivableRepository(clock),
+            AuditRepository(clock),
+        )
+
+
+def ensure_log(connection: sa.Connection, stores: TradeStores, name: str = TRADE_LOG) -> LogHead:
+    return chain_service.create_log(connection, stores.chain, name)
+
+
+def append_to_log(
+    connection: sa.Connection, stores: TradeStores, name: str, entries: Sequence[bytes]
+) -> tuple[int, LogHead]:
+    """Append ``entries`` after the log's current head (locked); the first new leaf index and the new head."""
+    stored = stores.chain.lock_head(connection, name)
+    first = stored.head.tree_size
+    head = chain_service.append_entries(connection, stores.chain, name, first, entries)
+    return first, head
+
+
+def register_party_key(connection: sa.Connection, stores: TradeStores, key: PartyKey) -> bool:
+    """Register ``key`` for its party (idempotent); True when it is new."""
+    checked = PartyKey.of(key.party_id, key.public_key)
+    if checked.key_id != key.key_id:
+        raise InputError("the key ID does not belong to this party and key", field="key_id")
+    return stores.trade.register_key(connection, key.key_id, key.party_id, key.public_key)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What :func:`record_documents` did: record IDs stored (with their leaves) and the rejections."""
+
+    accepted: tuple[str, ...]
+    leaf_indexes: tuple[int, ...]
+    rejected: tuple[Rejection, ...]
+    tree_size: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "accepted": list(self.accepted),
+            "rejected": [rejection.to_json() for rejection in self.rejected],
+            "tree_size": self.tree_size,
+        }
+
+
+def record_documents(
+    connection: sa.Connection,
+    stores: TradeStores,
+    batch: Sequence[SignedTradeDocument],
+    *,
+    atomic: bool = False,
+    log_name: str = TRADE_LOG,
+) -> RecordResult:
+    """Judge and store ``batch`` (module docstring)."""
+    if not batch:
+        raise InputError("a batch needs at least one document", field="batch")
+    if len(batch) > bounds.trade_batch_documents_max:
+        raise BoundExceededError("trade_batch_documents_max", bounds.trade_batch_documents_max, len(batch))
+    head = stores.chain.lock_head(connection, log_name).head  # serialises recorders before any check
+    key_ids = {signed.document.issuer_key_id for signed in batch} | {
+        signed.receiver_key_id for signed in batch
+    }
+    keys = {
+        key_id: PartyKey(stored.party_id, stored.key_id, stored.public_key)
+        for key_id, stored in stores.trade.keys(connection, key_ids).items()
+    }
+    last = stores.trade.last_sequences(
+        connection, (signed.document.record.issuer_party_id for signed in batch)
+    )
+    seen_nonces, seen_records = stores.trade.seen(
+        connection,
+        (signed.document.nonce for signed in batch),
+        (signed.document.record.record_id for signed in batch),
+    )
+    verdicts = verify_documents(
+        batch, keys, last, lambda nonce, record_id: nonce in seen_nonces or record_id in seen_records
+    )
+    if not verdicts.accepted or (atomic and verdicts.rejected):
+        return RecordResult((), (), verdicts.rejected, head.tree_size)
+    accepted = [batch[position] for position in verdicts.accepted]
+    salts = [new_salt() for _ in accepted]
+    commitments = [commit(salt, signed.canonical) for salt, signed in zip(salts, accepted, strict=True)]
+    first, new_head = append_to_log(connection, stores, log_name, [commitment_entry(c) for c in commitments])
+    rows: list[dict[str, object]] = []
+    for offset, (signed, salt, commitment) in enumerate(zip(accepted, salts, commitments, strict=True)):
+        record = signed.document.record
+        rows.append(
+            {
+                "record_id": record.record_id,
+                "trade_id": record.trade_id,
+                "kind": record.kind.value,
+                "issuer_party_id": record.issuer_party_id,
+                "receiver_party_id": record.receiver_party_id,
+                "amount_fen": record.amount.amount_minor,
+                "currency": record.amount.currency,
+                "issued_on": record.issued_on,
+                "due_on": record.due_on,
+                "issuer_sequence": signed.document.sequence,
+                "nonce": signed.document.nonce,
+                "issuer_key_id": signed.document.issuer_key_id,
+                "receiver_key_id": signed.receiver_key_id,
+                "canonical": signed.canonical,
+                "issuer_signature": signed.issuer_signature,
+                "receiver_signature": signed.receiver_signature,
+                "salt": salt,
+                "commitment": commitment,
+                "leaf_index": first + offset,
+            }
+        )
+    stores.trade.insert_records(connection, rows)
+    return RecordResult(
+        tuple(signed.document.record.record_id for signed in accepted),
+        tuple(range(first, first + len(accepted))),
+        verdicts.rejected,
+        new_head.tree_size,
+    )
+
+
+def sign_and_store_checkpoint(
+    connection: sa.Connection, stores: TradeStores, signer: SignerKey, name: str, origin: str
+) -> tuple[int, str]:
+    """Sign the log's current head as a checkpoint for ``origin`` and keep the note; ``(tree_size, note)``."""
+    head = stores.chain.head(connection, name)
+    note = sign_checkpoint(Checkpoint(origin, head.tree_size, head.root_hash), [signer])
+    stores.trade.store_checkpoint(connection, head.log_id, head.tree_size, note)
+    return head.tree_size, note
