@@ -647,7 +647,7 @@ def _rules(
             program = cel.compile(expression)
         except (ValueError, RuntimeError, TypeError) as error:
             raise read.error(f"does not compile: {_first_line(error)}", line, f"{where}.when") from None
-        variables = tuple(program.variables())
+        variables = tuple(sorted(program.variables()))
         kinds: dict[str, VariableKind] = {}
         for name in variables:
             kind = _kind_of(name, flows, stage, feature_names, scores)
