@@ -29,8 +29,10 @@ from fengkong.chain.trade import (
 from fengkong.clock import Clock
 from fengkong.errors import BoundExceededError, InputError
 from fengkong.services import chain as chain_service
+from fengkong.store import migrate
 from fengkong.store.audit import AuditRepository
 from fengkong.store.chain import ChainRepository, LogHead
+from fengkong.store.config import describe, make_engine
 from fengkong.store.receivables import ReceivableRepository
 from fengkong.store.trade import TradeRepository
 
@@ -177,3 +179,15 @@ def sign_and_store_checkpoint(
     note = sign_checkpoint(Checkpoint(origin, head.tree_size, head.root_hash), [signer])
     stores.trade.store_checkpoint(connection, head.log_id, head.tree_size, note)
     return head.tree_size, note
+
+
+def open_engine(url: str, *, upgrade: bool = True) -> sa.Engine:
+    """An engine on the database at ``url``: migrated to the newest revision first when ``upgrade``, else
+    refused (InputError) unless it already has fengkong's tables — a verifier changes nothing."""
+    if upgrade:
+        migrate.upgrade(url)
+    elif migrate.current_revision(url) is None:
+        raise InputError(
+            f"{describe(url)} has no fengkong tables (run `fengkong db upgrade`)", field="database_url"
+        )
+    return make_engine(url)
