@@ -140,7 +140,8 @@ def test_duplicates_and_order_are_refused() -> None:
         _parse(duplicate_key)
     bands = HEAD.replace(
         "risk_bands:\n",
-        'risk_bands:\n  - {band: Z, pd_max: "0.5", annual_rate: "0.2", line_max_fen: 1, income_multiple: "1"}\n',
+        "risk_bands:\n"
+        '  - {band: Z, pd_max: "0.5", annual_rate: "0.2", line_max_fen: 1, income_multiple: "1"}\n',
     )
     with pytest.raises(PolicyError, match="pd_max must increase"):
         _parse(bands + RULE)
@@ -152,7 +153,7 @@ def test_broken_yaml_and_missing_files_name_the_file(tmp_path: Path) -> None:
     assert caught.value.line >= HEAD.count("\n")
     with pytest.raises(PolicyError, match="no such file"):
         load_policy(tmp_path / "absent.yaml")
-    with pytest.raises(PolicyError, match="the 'rules' section|must be a non-empty list of rules"):
+    with pytest.raises(PolicyError, match="must be a non-empty list of rules"):
         _parse(HEAD)
     with pytest.raises(PolicyError, match="a mapping of sections"):
         _parse("- just\n- a list\n")
