@@ -125,3 +125,8 @@ def create_app(
         return health(opened)
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app over the ``FENGKONG_*`` environment: the factory ``fengkong serve`` hands to uvicorn."""
+    return create_app(ApiSettings())

@@ -9,7 +9,10 @@ from fengkong.cli import (
     features,  # noqa: F401
     fraud,  # noqa: F401
     ingest,  # noqa: F401
+    models,  # noqa: F401
+    scam,  # noqa: F401
     schedule,  # noqa: F401
     scorecard,  # noqa: F401
+    serve,  # noqa: F401
     simulate,  # noqa: F401
 )

@@ -1,5 +1,9 @@
 """The settings of ``fengkong serve``, read from the environment (prefix ``FENGKONG_``) by pydantic-settings.
 
+They live in ``services/`` so that both the app (``api/settings.py`` re-exports them) and the command that
+checks them before starting the server (``cli/serve.py``, which may import only ``services/``) read them
+the same way.
+
 =========================  ===========================================================================
 ``FENGKONG_DATABASE_URL``  the database (default: the embedded SQLite file ``fengkong.sqlite`` in the cwd)
 ``FENGKONG_REDIS_URL``     Redis (optional): events are then also published to Redis Streams
@@ -38,6 +42,24 @@ class ApiSettings(BaseSettings):
     replicas: int = Field(default=1, ge=1, le=bounds.api_replicas_max)
     lake_dir: Path = Path("data/lake")
     tenant: str = Field(default="default", min_length=1, max_length=bounds.tenant_id_length_max)
+
+    def with_overrides(self, **values: object) -> ApiSettings:
+        """These settings with the given fields replaced (validated again); None values are ignored."""
+        given = {name: value for name, value in values.items() if value is not None}
+        return ApiSettings.model_validate({**self.model_dump(), **given})
+
+    def environment(self) -> dict[str, str]:
+        """The ``FENGKONG_*`` variables that reproduce these settings (for a server started by name)."""
+        values = {
+            "DATABASE_URL": self.database_url,
+            "REDIS_PREFIX": self.redis_prefix,
+            "REPLICAS": str(self.replicas),
+            "LAKE_DIR": str(self.lake_dir),
+            "TENANT": self.tenant,
+        }
+        if self.redis_url:
+            values["REDIS_URL"] = self.redis_url
+        return {ENV_PREFIX + name: value for name, value in values.items()}
 
     def check_deployment(self) -> None:
         """Refuse a deployment that would split in-process state: replicas > 1 with no Redis URL."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -79,11 +80,19 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to the newest revision; each test gets a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("api-template") / "template.sqlite"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'api.sqlite'}"
-    migrate.upgrade(url)
-    return url
+def database_url(tmp_path: Path, migrated_template: Path) -> str:
+    path = tmp_path / "api.sqlite"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
