@@ -34,8 +34,22 @@ The use cases (``fengkong.services.loans``) store all this in SQL (migration 000
 with per-chunk progress, so a crash resumes at the chunk in flight and a closed day changes nothing;
 repayments idempotent by repayment ID under the loan's row lock.
 
-Not built yet: statements as documents, partial prepayment that re-amortises the remaining schedule (a
-prepayment now shortens the term and leaves the scheduled interest as it was), BNPL and revolving accounts
-serviced through the close of business (the mechanics exist as pure functions only), merchant revenue-based
-repayment, green-loan tagging in reports, joint-lending splits, the lending API, provisioning.
+Products and splits (issue 4, items 1 and 5; pure rules, not yet stored or called by the use cases):
+
+* :mod:`~fengkong.lending.joint` — joint loans funded by the lender and partner banks in basis-point shares
+  (the lender's at or above a configurable floor, 30 % by default), every flow split to the fen, partners
+  earning their own rate on their own principal (the lender keeps the spread), pro-rata or first-loss
+  sharing, and the partner-payable postings.
+* :mod:`~fengkong.lending.prepayment` — partial prepayment that re-amortises the rest of a schedule: lower
+  installments or a shorter term.
+* :mod:`~fengkong.lending.merchant` — merchant term loans, and revenue-based repayment from daily sales
+  priced by the dated IRR on expected sales.
+* :mod:`~fengkong.lending.green` — green loans: eligible purposes and borrowers, a floored discount, tags.
+* :mod:`~fengkong.lending.statements` — BNPL monthly statements and bill conversion, installment-loan
+  statements.
+
+Not built yet: BNPL and revolving accounts serviced through the close of business (the mechanics exist as
+pure functions only), servicing that uses the re-amortised prepayment (a prepayment through servicing still
+shortens the term from the last installment), joint-funding shares stored with the loan, green-loan
+tagging in reports, the lending API, provisioning.
 """
