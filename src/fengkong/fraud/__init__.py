@@ -12,6 +12,14 @@ Built so far:
   seeded Leiden (CPM) through igraph, members with a single tie peeled off; ring features (size, density,
   devices, members known past due) joined for a party as of a decision time.
 
-Not yet here: velocity rules, the fraud score, scam-victim protection, scam-text and fake-hotline
-detection, the interception log.
+* :mod:`fengkong.fraud.text` — scam text normalised (NFKC, traditional → simplified, pinyin annotations and
+  inserted symbols removed, look-alike digits and Chinese numerals mapped), with a map back to the source.
+* :mod:`fengkong.fraud.numbers` — phone numbers (``phonenumbers``, region CN) and 95xxx / 400 / 800 service
+  codes extracted and normalised, checked against each brand's official channels with effective dates
+  (``data/official_channels.yaml``: fictitious brands and numbers only).
+* :mod:`fengkong.fraud.scam` — the scam score: small rules behind one ``evaluate`` plus a character n-gram
+  classifier trained deterministically from :mod:`fengkong.fraud.scam_corpus` (synthetic texts); a verdict
+  ``scam`` / ``suspicious`` / ``clean`` with reasons and the numbers found.
+
+Not yet here: velocity rules, the fraud score, scam-victim protection, the interception log.
 """
