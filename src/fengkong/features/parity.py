@@ -151,11 +151,14 @@ def feed_online(
     *,
     shuffle_seed: int | None = None,
     slice_seconds: int | None = None,
+    batched: bool = False,
 ) -> int:
     """Apply every row of ``tables`` to ``engine``: in receipt order, or shuffled when a seed is given
     (out-of-order arrival). With ``slice_seconds`` the stream is fed one slice of receipt time at a time
-    (shuffled within each slice), so memory holds one slice of Python rows, not the whole stream. Returns
-    how many rows changed state (duplicates do not)."""
+    (shuffled within each slice), so memory holds one slice of Python rows, not the whole stream. With
+    ``batched`` each slice of each event type goes through :meth:`OnlineFeatureEngine.apply_table` (rows
+    permuted within the slice when a seed is given) instead of row by row. Returns how many rows changed
+    state (duplicates do not)."""
     prepared: list[tuple[str, pa.Table, npt.NDArray[np.int64]]] = []
     for event_type, table in tables.items():
         if table.num_rows == 0:
@@ -175,6 +178,16 @@ def feed_online(
     shuffler = random.Random(shuffle_seed)
     changed = 0
     for low in range(first, last + 1, step):
+        if batched:
+            for event_type, ordered, received in prepared:
+                start, stop = np.searchsorted(received, [low, low + step], side="left")
+                part = ordered.slice(int(start), int(stop - start))
+                if shuffle_seed is not None and part.num_rows > 1:
+                    order = list(range(part.num_rows))
+                    shuffler.shuffle(order)
+                    part = part.take(pa.array(order))
+                changed += engine.apply_table(event_type, part)
+            continue
         rows: list[tuple[str, dict[str, object]]] = []
         for event_type, ordered, received in prepared:
             start, stop = np.searchsorted(received, [low, low + step], side="left")

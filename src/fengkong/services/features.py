@@ -234,7 +234,7 @@ def warm_online_engine(
     engine = OnlineFeatureEngine(feature_set, replicas=replicas)
     event_types = sorted({t for spec in feature_set for t in spec.event_types})
     tables = read_lake_events(lake_dir, event_types, feature_set)
-    feed_online(engine, tables, slice_seconds=SECONDS_PER_DAY)
+    feed_online(engine, tables, slice_seconds=SECONDS_PER_DAY, batched=True)
     return engine
 
 
