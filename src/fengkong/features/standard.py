@@ -812,4 +812,68 @@ ENTERPRISE: Final = (
     ),
 )
 
-STANDARD_FEATURES: Final = FeatureSet(RIDER + MERCHANT + CONSUMER + IDENTITY + ENTERPRISE)
+
+def _velocity(
+    entity: Entity, prefix: str, column: str, event_type: str, noun: str, who: str
+) -> tuple[FeatureSpec, ...]:
+    """Counts of ``event_type`` keyed by ``column`` over the last hour and the last 24 hours."""
+    return tuple(
+        simple(
+            f"{prefix}_{noun}_{window.label}",
+            entity,
+            A.COUNT,
+            src(event_type, column),
+            window,
+            noun.replace("_", " "),
+            f"{noun.replace('_', ' ').capitalize()} {who} in the last {span} (velocity).",
+        )
+        for window, span in ((H1, "hour"), (H24, "24 hours"))
+    )
+
+
+# Velocity (issue 7, fraud rules): applications, draws and logins per party, device, phone and IP over the
+# last hour and the last 24 hours, where the standard set did not already count them. Draws carry no phone,
+# so there is no draw count per phone.
+VELOCITY: Final = (
+    *_velocity(
+        Entity.CONSUMER, "consumer", "applicant_id", "loan_application", "loan_applications", "by the party"
+    ),
+    *_velocity(Entity.CONSUMER, "consumer", "borrower_id", "draw", "draws", "on the party's credit lines"),
+    simple(
+        "consumer_drawn_amount_24h_fen",
+        Entity.CONSUMER,
+        A.SUM,
+        src("draw", "borrower_id", "amount_fen"),
+        H24,
+        "fen",
+        "Amount the party drew on credit lines in the last 24 hours (a line maxed out in a day).",
+    ),
+    *_velocity(
+        Entity.DEVICE, "device", "device_id", "loan_application", "loan_applications", "from the device"
+    ),
+    *_velocity(Entity.DEVICE, "device", "device_id", "draw", "draws", "made from the device"),
+    simple(
+        "device_logins_1h",
+        Entity.DEVICE,
+        A.COUNT,
+        src("login", "device_id"),
+        H1,
+        "logins",
+        "Sign-ins from the device in the last hour (velocity).",
+    ),
+    *_velocity(Entity.PHONE, "phone", "phone", "loan_application", "loan_applications", "giving the phone"),
+    *_velocity(Entity.PHONE, "phone", "phone", "login", "logins", "with the phone number"),
+    *_velocity(Entity.IP, "ip", "ip", "loan_application", "loan_applications", "from the IP address"),
+    *_velocity(Entity.IP, "ip", "ip", "draw", "draws", "made from the IP address"),
+    simple(
+        "ip_logins_24h",
+        Entity.IP,
+        A.COUNT,
+        src("login", "ip"),
+        H24,
+        "logins",
+        "Sign-ins from the IP address in the last 24 hours.",
+    ),
+)
+
+STANDARD_FEATURES: Final = FeatureSet(RIDER + MERCHANT + CONSUMER + IDENTITY + ENTERPRISE + VELOCITY)
