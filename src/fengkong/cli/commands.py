@@ -3,6 +3,7 @@
 from fengkong.cli import (
     apr,  # noqa: F401
     audit,  # noqa: F401
+    bureau,  # noqa: F401
     chain,  # noqa: F401
     db,  # noqa: F401
     demo,  # noqa: F401

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fengkong.store import (
     tables,
     tables_bureau,  # noqa: F401  (0008: bureau notices and reported months)
+    tables_decisions,  # noqa: F401  (0007: decision headers, policy versions and switches)
     tables_offers,  # noqa: F401  (0011: offers, fengkong serve)
     tables_privacy,  # noqa: F401  (0008: personal data, consent, told reasons, reviews)
     tables_trade,  # noqa: F401  (0006: trade records, receivables, audit coverage, checkpoints)

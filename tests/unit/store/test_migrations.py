@@ -48,6 +48,9 @@ APPLICATION_TABLES = {
     "audit_entries",
     "chain_checkpoints",
     "offers",  # 0011: offers accepted and drawn on through the API
+    "decisions",  # 0007: decision headers, policy versions and switches
+    "policy_versions",
+    "policy_switches",
 }
 HEAD = "0011"
 
