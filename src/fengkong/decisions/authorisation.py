@@ -128,7 +128,7 @@ def authorise(
     as_of = request.received_at
     entity_ids = request.entity_ids
     snapshot = context.plan.read(context.reader, entity_ids, as_of)
-    line = context.exposure.line(request.party_id, request.product)
+    line = context.exposure.line(request.party_id, request.product, request.authorisation_id)
     if fraud is None:
         vector = FeatureVector(
             "authorisation", request.authorisation_id, as_of, snapshot, context.feature_set_version

@@ -80,7 +80,7 @@ class _ReplayedExposure:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
 
-    def line(self, party_id: str, product: str) -> LineExposure | None:
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
         return None if self.trace.line is None else LineExposure(*self.trace.line)
 
     def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:
@@ -93,7 +93,7 @@ class _ReplayedExposure:
 
 
 class _NoExposure:
-    def line(self, party_id: str, product: str) -> LineExposure | None:
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
         return None
 
     def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:

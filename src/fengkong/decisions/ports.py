@@ -67,9 +67,13 @@ class HoldRefused:
 
 
 class ExposurePort(Protocol):
-    """Exposure as the authorisation flow sees it (the SQL lives in ``store/exposure.py``)."""
+    """Exposure as the authorisation flow sees it (the SQL lives in ``store/exposure.py``).
 
-    def line(self, party_id: str, product: str) -> LineExposure | None: ...
+    ``line`` is the line as request ``hold_id`` sees it: the room its own hold already takes (when the request
+    is a retry) counts as available, so a retry is decided on the line the first attempt saw.
+    """
+
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None: ...
 
     def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused: ...
 
@@ -90,12 +94,16 @@ class InMemoryExposure:
     def set_household_cap(self, household_id: str, cap_fen: int) -> None:
         self.household_caps[household_id] = cap_fen
 
-    def line(self, party_id: str, product: str) -> LineExposure | None:
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
         key = (party_id, product)
         if key not in self.limits:
             return None
         limit = self.limits[key]
-        return LineExposure(limit, max(0, limit - self.used.get(key, 0)))
+        own = 0
+        earlier = self.holds.get(hold_id)
+        if earlier is not None and isinstance(earlier[1], HoldPlaced) and earlier[0].party_id == party_id:
+            own = earlier[1].amount_fen if earlier[0].product == product else 0
+        return LineExposure(limit, max(0, limit - self.used.get(key, 0) + own))
 
     def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:
         first = self.holds.get(request.hold_id)

@@ -49,7 +49,7 @@ def test_a_purchase_within_the_line_is_approved_and_held(
     assert hold is not None and hold.placed and hold.amount_fen == 30_000
     assert hold.expires_at == NOW + timedelta(hours=default_policy.pricing.authorisation_hold_hours)
     assert decided.trace.line == (100_000, 100_000)
-    line = exposure.line("c-1", "bnpl")
+    line = exposure.line("c-1", "bnpl", "other")
     assert line is not None and line.available_fen == 70_000
     assert decided.trace.scores == ()  # the checkout path runs no credit model
 
@@ -96,7 +96,7 @@ def test_a_retry_places_no_second_hold(default_policy: Policy, gbm_serving: GBMS
     engine.authorise(_request())
     again = engine.authorise(_request())
     assert again.decision.outcome is Outcome.APPROVE
-    line = exposure.line("c-1", "bnpl")
+    line = exposure.line("c-1", "bnpl", "other")
     assert line is not None and line.available_fen == 70_000
     with pytest.raises(IdempotencyConflictError):
         engine.authorise(_request(amount_fen=40_000))

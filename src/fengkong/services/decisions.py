@@ -1,0 +1,257 @@
+"""Use cases of the decision engine: record decisions (header in SQL, trace body in the lake), explain one,
+and the SQL exposure port the authorisation flow holds credit through.
+
+The trace lake: ``<lake>/date=YYYY-MM-DD/part-NNNNNN.parquet`` (the Asia/Shanghai business date of the
+decision), one file per recorded batch, written atomically by the event lake's writer
+(:func:`fengkong.ingest.lake.write_parquet_atomically`). Columns: ``decision_id``, ``flow``, ``party_id``,
+``outcome``, ``decided_at`` (``timestamp[us, UTC]``) and ``body`` (the trace as JSON text). A trace is read
+by ID from the file its SQL header names (``trace_part``), or, without a header, by DuckDB over the lake.
+
+Recording order: the batch's trace file first, then every header in one transaction. A header therefore
+never points at a missing body; a body whose headers failed to commit is an orphan nobody reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from fengkong import bounds
+from fengkong.clock import Clock, SystemClock, business_date
+from fengkong.compliance.reasons import default_reason_texts
+from fengkong.decisions.onboarding import Decided
+from fengkong.decisions.policy import load_policy
+from fengkong.decisions.ports import HoldPlaced, HoldRefused, HoldRequest, LineExposure
+from fengkong.decisions.trace import Trace
+from fengkong.errors import BoundExceededError, InputError, NotFoundError
+from fengkong.ingest.lake import write_parquet_atomically
+from fengkong.services.database import resolve_database_url
+from fengkong.store import exposure as exposure_store
+from fengkong.store.config import make_engine
+from fengkong.store.decisions import DecisionHeader, get_header, held_by, record_headers
+
+TRACE_SCHEMA: Final = pa.schema(
+    [
+        ("decision_id", pa.string()),
+        ("flow", pa.string()),
+        ("party_id", pa.string()),
+        ("outcome", pa.string()),
+        ("decided_at", pa.timestamp("us", tz="UTC")),
+        ("body", pa.string()),
+    ]
+)
+
+
+class TraceLake:
+    """Decision trace bodies in Parquet, appended one file per batch and business date."""
+
+    def __init__(self, root: Path | str, *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+
+    def append(self, traces: Sequence[Trace]) -> dict[str, str]:
+        """Write ``traces``; returns each decision ID's file, relative to the lake's root."""
+        if len(traces) > bounds.trace_lake_batch_traces_max:
+            raise BoundExceededError(
+                "trace_lake_batch_traces_max", bounds.trace_lake_batch_traces_max, len(traces)
+            )
+        by_day: dict[str, list[Trace]] = defaultdict(list)
+        for trace in traces:
+            by_day[business_date(trace.decided_at).isoformat()].append(trace)
+        parts: dict[str, str] = {}
+        for day, chosen in sorted(by_day.items()):
+            table = pa.table(
+                {
+                    "decision_id": [t.decision_id for t in chosen],
+                    "flow": [t.flow for t in chosen],
+                    "party_id": [t.party_id for t in chosen],
+                    "outcome": [t.outcome for t in chosen],
+                    "decided_at": [t.decided_at for t in chosen],
+                    "body": [t.to_text() for t in chosen],
+                },
+                schema=TRACE_SCHEMA,
+            )
+            path = write_parquet_atomically(table, self.root / f"date={day}", fsync=self.fsync)
+            relative = path.relative_to(self.root).as_posix()
+            parts.update((t.decision_id, relative) for t in chosen)
+        return parts
+
+    def _part_path(self, part: str) -> Path:
+        path = (self.root / part).resolve()
+        if not path.is_relative_to(self.root.resolve()) or path.suffix != ".parquet":
+            raise InputError(f"{part!r} is not a file of the trace lake", field="trace_part")
+        if not path.is_file():
+            raise NotFoundError(f"the trace lake has no {part}")
+        return path
+
+    def read(self, decision_id: str, part: str | None = None) -> Trace:
+        """The trace of ``decision_id``: from ``part`` when its header named one, else searched by DuckDB."""
+        if part is not None:
+            table = pq.read_table(
+                self._part_path(part), columns=["body"], filters=[("decision_id", "=", decision_id)]
+            )
+            bodies = table.column("body").to_pylist()
+        else:
+            pattern = (self.root / "date=*" / "part-*.parquet").as_posix()
+            if not any(self.root.glob("date=*/part-*.parquet")):
+                raise NotFoundError(f"the trace lake {self.root} is empty")
+            connection = duckdb.connect(config={"threads": 1})
+            try:
+                rows = connection.execute(
+                    "SELECT body FROM read_parquet(?) WHERE decision_id = ?", [pattern, decision_id]
+                ).fetchall()
+            finally:
+                connection.close()
+            bodies = [row[0] for row in rows]
+        if not bodies:
+            raise NotFoundError(f"no trace of decision {decision_id!r}")
+        return Trace.from_text(str(bodies[0]))
+
+
+def header_of(decided: Decided, trace_part: str) -> DecisionHeader:
+    trace = decided.trace
+    versions = dict(trace.versions)
+    offer = trace.offer
+    return DecisionHeader(
+        decision_id=trace.decision_id,
+        flow=trace.flow,
+        party_id=trace.party_id,
+        outcome=trace.outcome,
+        decided_at=trace.decided_at,
+        reasons=trace.reasons,
+        policy_version=versions.get("policy", ""),
+        model_versions=tuple(
+            (name.removeprefix("model:"), version)
+            for name, version in trace.versions
+            if name.startswith("model:")
+        ),
+        feature_set_version=versions.get("features", ""),
+        probability_of_default=decided.decision.score,
+        risk_band=trace.risk_band,
+        offer_amount_fen=None if offer is None else offer.amount_fen,
+        annualised_rate_pct=None if offer is None else offer.annualised_rate_pct,
+        trace_part=trace_part,
+    )
+
+
+class DecisionRecorder:
+    """Records batches of decisions: trace bodies to the lake, headers to SQL."""
+
+    def __init__(self, engine: sa.Engine, lake: TraceLake, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.lake = lake
+        self.clock: Clock = clock if clock is not None else SystemClock()
+
+    def record(self, decided: Sequence[Decided]) -> int:
+        """Record ``decided``; returns how many headers were new (a retried batch adds none)."""
+        if not decided:
+            return 0
+        parts = self.lake.append([item.trace for item in decided])
+        headers = [header_of(item, parts[item.trace.decision_id]) for item in decided]
+        with self.engine.begin() as connection:
+            return record_headers(connection, headers, self.clock.now())
+
+    def explain(self, decision_id: str) -> Explanation:
+        with self.engine.connect() as connection:
+            header = get_header(connection, decision_id)
+        return Explanation(header, self.lake.read(decision_id, header.trace_part))
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A decision's header and trace, with the customer sentence of each reason."""
+
+    header: DecisionHeader
+    trace: Trace
+
+    def reason_texts(self) -> list[dict[str, str]]:
+        texts = default_reason_texts()
+        out = []
+        for code in self.trace.reasons:
+            try:
+                found = texts.lookup(code)
+                out.append({"code": code, "zh-CN": found.zh_cn, "en": found.en})
+            except InputError:
+                out.append({"code": code, "zh-CN": "", "en": ""})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.header.decision_id,
+            "flow": self.header.flow,
+            "party_id": self.header.party_id,
+            "outcome": self.header.outcome,
+            "decided_at": self.trace.to_json()["decided_at"],
+            "reasons": self.reason_texts(),
+            "trace_part": self.header.trace_part,
+            "trace": self.trace.to_json(),
+        }
+
+
+def explain_decision(decision_id: str, lake_dir: Path, url: str | None = None) -> Explanation:
+    """The header (from the database at ``url``, default as ``fengkong db``) and trace of one decision."""
+    engine = make_engine(resolve_database_url(url))
+    try:
+        return DecisionRecorder(engine, TraceLake(lake_dir)).explain(decision_id)
+    finally:
+        engine.dispose()
+
+
+class SqlExposure:
+    """The authorisation flow's exposure port on ``store/exposure.py``: one transaction per call."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
+        with self.engine.connect() as connection:
+            found = exposure_store.party_exposure(connection, party_id).get(product)
+            own = held_by(connection, hold_id, party_id, product) if found is not None else 0
+        if found is None:
+            return None
+        return LineExposure(found.limit_fen, min(found.limit_fen, found.available_fen + own))
+
+    def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:
+        with self.engine.begin() as connection:
+            result = exposure_store.reserve(
+                connection,
+                request.party_id,
+                request.household_id,
+                request.product,
+                request.amount_fen,
+                request.hold_id,
+                request.expires_at,
+                request.now,
+            )
+        if isinstance(result, exposure_store.Refusal):
+            return HoldRefused(result.reservation_id, result.cap, result.available_fen)
+        return HoldPlaced(result.reservation_id, result.amount_fen, result.expires_at)
+
+
+def check_policy_file(path: Path) -> dict[str, Any]:
+    """Load and compile the policy at ``path``: its version and rules (a bad file raises naming its line)."""
+    policy = load_policy(path)
+    return {
+        "version": policy.version,
+        "rules": [
+            {
+                "line": rule.line,
+                "id": rule.rule_id,
+                "stage": rule.stage.value,
+                "flows": [flow.value for flow in rule.flows],
+                "outcome": rule.outcome.label,
+                "reason": rule.reason,
+                "priority": rule.priority,
+                "when": rule.expression,
+            }
+            for rule in policy.rules
+        ],
+    }
