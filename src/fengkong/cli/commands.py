@@ -6,6 +6,7 @@ from fengkong.cli import (
     bureau,  # noqa: F401
     chain,  # noqa: F401
     db,  # noqa: F401
+    decisions,  # noqa: F401
     demo,  # noqa: F401
     features,  # noqa: F401
     fraud,  # noqa: F401
