@@ -198,6 +198,7 @@ receivable_export_rows_max: Final = 1_000_000  # rows in one registration export
 audit_drain_batch_rows_max: Final = 5_000  # outbox rows one audit drain appends under one checkpoint
 audit_verify_leaves_per_read_max: Final = 50_000  # leaves read at a time when `audit verify` recomputes a log
 supplier_history_records_max: Final = 1_000_000  # trade documents read for one supplier-credit summary
+supplier_history_window_days_max: Final = 730  # look-back of one supplier-credit summary
 
 # -- models on the simulated world (services/model_dataset.py, scoring/, monitoring/) --------------------
 model_dataset_applications_max: Final = 2_000_000  # applications in one training table from a lake

@@ -17,4 +17,5 @@ from fengkong.cli import (
     scorecard,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
+    trade,  # noqa: F401
 )

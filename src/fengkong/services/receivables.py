@@ -38,9 +38,10 @@ from fengkong.chain.receivables import (
     plan_split,
     settlement_payees,
 )
+from fengkong.chain.registry_export import MovementForRegistration, RegistrationRow, registration_rows
 from fengkong.chain.trade import commit, commitment_entry, new_salt, opens
 from fengkong.domain.trade import TradeRecordKind
-from fengkong.errors import ConflictError, InputError
+from fengkong.errors import ConflictError, InputError, InvariantError
 from fengkong.money import D, Rounding
 from fengkong.services import chain as chain_service
 from fengkong.services.trade import TRADE_LOG, TradeStores, append_to_log
@@ -503,3 +504,38 @@ def settle_receivable(
         payees=[f"{party}:{amount}" for party, amount in ordered],
     )
     return Settlement(receivable_id, receivable.amount_fen, ordered)
+
+
+# -- registration export -----------------------------------------------------------------------------------
+
+
+def registration_export(connection: sa.Connection, stores: TradeStores) -> list[RegistrationRow]:
+    """Every transfer and financing so far as registration rows (:mod:`fengkong.chain.registry_export`)."""
+    movements: list[MovementForRegistration] = []
+    receivables: dict[str, ReceivableRow] = {}
+    for row in stores.receivables.events(connection, kinds=("transfer", "finance")):
+        receivable = receivables.get(row.receivable_id)
+        if receivable is None:
+            found = stores.receivables.receivable(connection, row.receivable_id, lock=False)
+            if found is None:
+                raise InvariantError(f"receivable event {row.event_id} names no stored receivable")
+            receivable = receivables[row.receivable_id] = found
+        if row.part_id is None or row.from_party_id is None or row.to_party_id is None:
+            raise InvariantError(f"receivable event {row.event_id} lacks its part or parties")
+        movements.append(
+            MovementForRegistration(
+                kind=row.kind,
+                receivable_id=row.receivable_id,
+                part_path=row.part_id.removeprefix(f"{row.receivable_id}/"),
+                from_party_id=row.from_party_id,
+                to_party_id=row.to_party_id,
+                debtor_party_id=receivable.debtor_party_id,
+                amount_fen=row.amount_fen,
+                currency=receivable.currency,
+                event_on=row.event_on,
+                due_on=receivable.due_on,
+                leaf_index=row.leaf_index,
+                commitment_hex=row.commitment.hex(),
+            )
+        )
+    return registration_rows(movements)

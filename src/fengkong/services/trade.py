@@ -66,9 +66,11 @@ def ensure_log(connection: sa.Connection, stores: TradeStores, name: str = TRADE
 def append_to_log(
     connection: sa.Connection, stores: TradeStores, name: str, entries: Sequence[bytes]
 ) -> tuple[int, LogHead]:
-    """Append ``entries`` after the log's current head (locked); the first new leaf index and the new head."""
-    stored = stores.chain.lock_head(connection, name)
-    first = stored.head.tree_size
+    """Append ``entries`` after the log's current head; the first new leaf index and the new head.
+
+    The append itself locks the head and refuses (ConflictError) if another transaction moved it since it was
+    read here; the use cases lock the head first, so under them that cannot happen."""
+    first = stores.chain.head(connection, name).tree_size
     head = chain_service.append_entries(connection, stores.chain, name, first, entries)
     return first, head
 

@@ -317,3 +317,36 @@ class ReceivableRepository:
     def receivable_rows(self, connection: sa.Connection) -> list[ReceivableRow]:
         rows = connection.execute(sa.select(t.receivables).order_by(t.receivables.c.receivable_id)).mappings()
         return [ReceivableRow.from_row(row) for row in rows]
+
+    # -- summaries for supplier credit --------------------------------------------------------------------
+
+    def maturities(
+        self, connection: sa.Connection, *, debtor_party_id: str, due_on_or_before: date
+    ) -> list[tuple[int, date, date | None]]:
+        """``(amount_fen, due_on, settled_on or None)`` of the debtor's confirmed or settled receivables
+        due by a date (bounded)."""
+        r, e = t.receivables, t.receivable_events
+        rows = connection.execute(
+            sa.select(r.c.amount_fen, r.c.due_on, sa.func.min(e.c.event_on))
+            .select_from(
+                r.outerjoin(e, sa.and_(e.c.receivable_id == r.c.receivable_id, e.c.kind == "settle"))
+            )
+            .where(
+                r.c.debtor_party_id == debtor_party_id,
+                r.c.due_on <= due_on_or_before,
+                r.c.status.in_(("confirmed", "settled")),
+            )
+            .group_by(r.c.receivable_id, r.c.amount_fen, r.c.due_on)
+            .limit(bounds.supplier_history_records_max)
+        ).all()
+        return [(int(row[0]), row[1], row[2]) for row in rows]
+
+    def held_open_fen(self, connection: sa.Connection, holder_party_id: str) -> int:
+        """Fen of active parts of confirmed receivables the party holds (what it could still finance)."""
+        p, r = t.receivable_parts, t.receivables
+        total = connection.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(p.c.amount_fen), 0))
+            .select_from(p.join(r, r.c.receivable_id == p.c.receivable_id))
+            .where(p.c.holder_party_id == holder_party_id, p.c.status == "active", r.c.status == "confirmed")
+        ).scalar_one()
+        return int(total)
