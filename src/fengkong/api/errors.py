@@ -27,7 +27,6 @@ LOGGER: Final = logging.getLogger("fengkong.api")
 INTERNAL_MESSAGE: Final = "internal error: it was logged; the request may be retried with the same key"
 _CAMEL: Final = re.compile(r"(?<!^)(?=[A-Z])")
 _HTTP_CODES: Final = {
-    400: "bad_request",
     401: "unauthorised",
     403: "forbidden",
     404: "not_found",
@@ -94,6 +93,8 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, StarletteHTTPException):
         return await _unexpected(_request, error)
+    if error.status_code == 400:  # a body that is not even JSON: bad input like any other (422)
+        return error_response(422, "input", f"the body cannot be read: {error.detail}", "body")
     code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
     response = error_response(error.status_code, code, str(error.detail))
     for name, value in (error.headers or {}).items():

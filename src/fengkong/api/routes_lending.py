@@ -38,6 +38,7 @@ from fengkong.api.wire import (
     money_text,
 )
 from fengkong.clock import business_date
+from fengkong.domain.products import RepaymentMethod
 from fengkong.errors import InputError
 from fengkong.services import api_lending
 from fengkong.services.api_context import ApiContext
@@ -214,7 +215,7 @@ def post_draw(body: DrawRequest, request: Request, context: Context, key: Idempo
             line_offer_id=body.line_offer_id,
             amount_fen=fen_of(body.amount, "amount"),
             installments=body.installments,
-            method=body.method,
+            method=RepaymentMethod(body.method),
         )
         at = context.clock.now()
         return _json(draw_response(api_lending.draw(connection, context.clock, context.cap_policy, draw, at)))

@@ -13,11 +13,12 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fengkong import bounds
-from fengkong.domain.products import RepaymentMethod
 from fengkong.errors import InputError, MoneyError
 from fengkong.money import Money
 
 AMOUNT_PATTERN: Final = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+# more than zero, at most 999,999,999.99 yuan (below loan_principal_fen_max), no leading zeros
+POSITIVE_AMOUNT_PATTERN: Final = r"^([1-9][0-9]{0,8}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 DEFAULT_CURRENCY: Final = "CNY"
 
@@ -25,6 +26,13 @@ Amount = Annotated[
     str,
     StringConstraints(pattern=AMOUNT_PATTERN, max_length=16),
     Field(description="An amount in yuan as a decimal string (at most 2 decimals), never a number"),
+]
+PositiveAmount = Annotated[
+    str,
+    StringConstraints(pattern=POSITIVE_AMOUNT_PATTERN, max_length=12),
+    Field(
+        description="An amount in yuan above zero as a decimal string (at most 2 decimals), never a number"
+    ),
 ]
 
 
@@ -92,12 +100,15 @@ class AcceptResponse(_Response):
 # -- draws -------------------------------------------------------------------------------------------------
 
 
+DrawMethod = Literal["equal-installment", "equal-principal", "interest-only", "flat"]  # scheduled methods
+
+
 class DrawRequest(_Request):
     draw_id: DrawId
     line_offer_id: OfferId
-    amount: Amount
+    amount: PositiveAmount
     installments: int = Field(ge=1, le=bounds.schedule_installments_max, description="Monthly installments")
-    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
+    method: DrawMethod = "equal-installment"
 
 
 class DrawResponse(_Response):
@@ -119,7 +130,7 @@ class DrawResponse(_Response):
 class RepaymentRequest(_Request):
     repayment_id: RepaymentId
     loan_id: LoanId
-    amount: Amount
+    amount: PositiveAmount
 
 
 class RepaymentResponse(_Response):

@@ -96,14 +96,22 @@ def test_a_malformed_body_is_a_422_naming_the_field(client: TestClient) -> None:
     assert set(broken.json()) == SHAPE
 
 
-def test_a_zero_repayment_is_refused_naming_the_amount(client: TestClient) -> None:
-    response = client.post(
-        "/v1/repayments",
-        json={"repayment_id": "R-1", "loan_id": "LN-1", "amount": "0.00"},
-        headers={"Idempotency-Key": "k"},
-    )
-    assert response.status_code == 422
-    assert response.json()["field"] == "amount"
+def test_a_zero_or_negative_amount_is_refused_naming_the_amount(client: TestClient) -> None:
+    for amount in ("0", "0.00", "-1.00", "0012.00", "1000000000.00"):
+        response = client.post(
+            "/v1/repayments",
+            json={"repayment_id": "R-1", "loan_id": "LN-1", "amount": amount},
+            headers={"Idempotency-Key": "k"},
+        )
+        assert response.status_code == 422, amount
+        assert response.json()["field"] == "body.amount"
+    for amount in ("0.01", "0.1", "1", "999999999.99"):
+        response = client.post(
+            "/v1/repayments",
+            json={"repayment_id": "R-1", "loan_id": "LN-1", "amount": amount},
+            headers={"Idempotency-Key": f"k-{amount}"},
+        )
+        assert response.status_code == 404, amount  # valid: the loan is unknown
 
 
 def test_unknown_routes_and_methods_are_json(client: TestClient) -> None:
