@@ -51,6 +51,8 @@ APPLICATION_TABLES = {
     "decisions",  # 0007: decision headers, policy versions and switches
     "policy_versions",
     "policy_switches",
+    "joint_loans",  # 0010: joint-lending funding shares
+    "joint_loan_funders",
 }
 HEAD = "0011"
 
