@@ -116,10 +116,10 @@ def test_concurrent_retries_post_once(app: FastAPI, booked: str, engine: sa.Engi
     start = threading.Barrier(8)
 
     def send(_: int) -> tuple[int, Any, str]:
-        with TestClient(app) as own:
-            start.wait()
-            response = post(own, "/v1/repayments", body, "pay-concurrent")
-            return response.status_code, response.json(), response.headers["Idempotent-Replayed"]
+        own = TestClient(app)  # no lifespan: the app's engine stays open for the other threads
+        start.wait()
+        response = post(own, "/v1/repayments", body, "pay-concurrent")
+        return response.status_code, response.json(), response.headers["Idempotent-Replayed"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(send, range(8)))
@@ -142,9 +142,9 @@ def test_concurrent_draws_with_distinct_keys_never_pass_the_line(
 
     def send(number: int) -> str:
         body = {"draw_id": f"D-{number}", "line_offer_id": "LINE-1", "amount": "3000.00", "installments": 3}
-        with TestClient(app) as own:
-            start.wait()
-            return str(post(own, "/v1/draws", body, f"draw-{number}").json()["outcome"])
+        own = TestClient(app)
+        start.wait()
+        return str(post(own, "/v1/draws", body, f"draw-{number}").json()["outcome"])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(send, range(8)))
