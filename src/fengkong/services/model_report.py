@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -221,9 +221,15 @@ def train_evaluate_report(
     truth_dir: Path | str | None = None,
     options: ReportOptions | None = None,
     now: datetime | None = None,
+    report_name: str = REPORT_FILE,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ModelReportResult:
     """Train, evaluate and report (see the module docstring). ``truth_dir`` defaults to the lake's
-    sibling ``truth`` folder (the demo's layout) when it exists."""
+    sibling ``truth`` folder (the demo's layout) when it exists; ``on_stage`` hears each stage's name as
+    it starts."""
+    if not report_name.endswith(".html") or "/" in report_name or "\\" in report_name:
+        raise InputError(f"a file name ending in .html, got {report_name!r}", field="out")
+    stage = on_stage or (lambda _name: None)
     options = options or ReportOptions()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -231,6 +237,7 @@ def train_evaluate_report(
     out = Path(out_dir)
     truth = Path(truth_dir) if truth_dir is not None else lake.parent / "truth"
 
+    stage("training table (point-in-time features, labels)")
     dataset = build_model_dataset(lake, options.dataset)
     timings["dataset"] = time.perf_counter() - started
     labelled = dataset.labelled.sort_values(["booked_date", "application_id"], kind="mergesort")
@@ -253,6 +260,7 @@ def train_evaluate_report(
     x_train, x_test = train[columns], test[columns]
 
     # -- fit, on the training period only ----------------------------------------------------------
+    stage("fitting the models on the training period")
     fitted_at = time.perf_counter()
     pair = fit_pair(x_train, y_train, options.seed)
     models: dict[str, Any] = dict(pair)
@@ -281,6 +289,7 @@ def train_evaluate_report(
     timings["fit"] = time.perf_counter() - fitted_at
 
     # -- evaluate on the test period -------------------------------------------------------------------
+    stage("evaluating on the test period")
     evaluated_at = time.perf_counter()
     pds: dict[str, npt.NDArray[np.float64]] = {}
     for name, model in models.items():
@@ -476,7 +485,8 @@ def train_evaluate_report(
         ],
     )
     out.mkdir(parents=True, exist_ok=True)
-    report_path = out / REPORT_FILE
+    stage("writing the report and the model cards")
+    report_path = out / report_name
     report_path.write_text(render_report(content), encoding="utf-8")
     timings["total"] = time.perf_counter() - started
     figures["seconds"] = {name: round(value, 3) for name, value in timings.items()}
