@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -95,10 +96,11 @@ class TraceLake:
     def read(self, decision_id: str, part: str | None = None) -> Trace:
         """The trace of ``decision_id``: from ``part`` when its header named one, else searched by DuckDB."""
         if part is not None:
-            table = pq.read_table(
-                self._part_path(part), columns=["body"], filters=[("decision_id", "=", decision_id)]
+            table = pq.ParquetFile(self._part_path(part)).read(
+                columns=["decision_id", "body"], use_threads=False
             )
-            bodies = table.column("body").to_pylist()
+            found = pc.equal(table.column("decision_id"), decision_id)
+            bodies = table.filter(found).column("body").to_pylist()
         else:
             pattern = (self.root / "date=*" / "part-*.parquet").as_posix()
             if not any(self.root.glob("date=*/part-*.parquet")):
