@@ -14,6 +14,7 @@ from fengkong.store import (
     tables,
     tables_bureau,  # noqa: F401  (0008: bureau notices and reported months)
     tables_decisions,  # noqa: F401  (0007: decision headers, policy versions and switches)
+    tables_fraud,  # noqa: F401  (0009: fraud interceptions and review cases)
     tables_lending,  # noqa: F401  (0010: joint-lending funding shares)
     tables_offers,  # noqa: F401  (0011: offers, fengkong serve)
     tables_privacy,  # noqa: F401  (0008: personal data, consent, told reasons, reviews)

@@ -48,6 +48,8 @@ APPLICATION_TABLES = {
     "audit_entries",
     "chain_checkpoints",
     "offers",  # 0011: offers accepted and drawn on through the API
+    "fraud_interceptions",  # 0009: fraud interceptions and review cases
+    "fraud_cases",
     "decisions",  # 0007: decision headers, policy versions and switches
     "policy_versions",
     "policy_switches",

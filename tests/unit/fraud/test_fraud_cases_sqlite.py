@@ -1,0 +1,111 @@
+"""The interception log and the case queue on SQLite (the contract in fraud_cases_contract.py), and the
+domain rules of fengkong.fraud.interceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from fengkong.errors import ConflictError, InputError
+from fengkong.fraud.interceptions import (
+    CaseOutcome,
+    CaseStatus,
+    FraudCase,
+    InterceptionKind,
+    case_for,
+    labels_known_at,
+)
+from fengkong.store import migrate
+from fengkong.store.config import make_engine
+
+from . import fraud_cases_contract as contract
+from .fraud_cases_contract import T0, interception
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    url = f"sqlite:///{tmp_path / 'fraud.sqlite'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_an_interception_is_logged_once_with_its_case(engine: sa.Engine) -> None:
+    contract.check_an_interception_is_logged_once_with_its_case(engine)
+
+
+def test_a_failed_transaction_leaves_nothing(engine: sa.Engine) -> None:
+    contract.check_a_failed_transaction_leaves_nothing(engine)
+
+
+def test_reviews_close_cases_once_and_labels_wait_for_the_review(engine: sa.Engine) -> None:
+    contract.check_reviews_close_cases_once_and_labels_wait_for_the_review(engine)
+
+
+def test_totals_sum_amounts_per_kind_and_action(engine: sa.Engine) -> None:
+    contract.check_totals_sum_amounts_per_kind_and_action(engine)
+
+
+def test_the_database_refuses_a_reviewed_case_without_outcome(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        from fengkong.services import fraud_cases
+
+        fraud_cases.intercept(connection, interception(1))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(sa.text("UPDATE fraud_cases SET status = 'reviewed' WHERE case_id = 'case:icp-1'"))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount_fen": -1}, "amount_fen"),
+        ({"amount_fen": 1.5}, "amount_fen"),
+        ({"amount_fen": True}, "amount_fen"),
+        ({"party_id": ""}, "party_id"),
+        ({"reason_code": " "}, "reason_code"),
+        ({"reason_detail": "x" * 300}, "reason_detail"),
+        ({"kind": "loan"}, "kind"),
+        ({"intercepted_at": T0.replace(tzinfo=None)}, "intercepted_at"),
+        ({"interception_id": "x" * 200}, "interception_id"),
+    ],
+)
+def test_a_bad_interception_is_refused_naming_the_field(change: dict[str, object], field: str) -> None:
+    import dataclasses
+
+    values = {f.name: getattr(interception(1), f.name) for f in dataclasses.fields(interception(1))}
+    values.update(change)
+    with pytest.raises(InputError) as raised:
+        type(interception(1))(**values)
+    assert raised.value.field == field
+
+
+def test_a_case_moves_open_to_reviewed_once() -> None:
+    case = case_for(interception(1))
+    assert case.status is CaseStatus.OPEN and case.outcome is None
+    closed = case.review(CaseOutcome.NOT_FRAUD, T0 + timedelta(days=1), "analyst")
+    assert closed.status is CaseStatus.REVIEWED and case.status is CaseStatus.OPEN  # a new value
+    with pytest.raises(ConflictError):
+        closed.review(CaseOutcome.FRAUD, T0 + timedelta(days=2), "analyst")
+    with pytest.raises(InputError):
+        case.review(CaseOutcome.FRAUD, T0 - timedelta(days=1), "analyst")
+    with pytest.raises(InputError):
+        FraudCase("c", "P1", T0, status=CaseStatus.REVIEWED)  # reviewed without an outcome
+
+
+def test_labels_known_at_never_include_a_later_review() -> None:
+    cases = [
+        case_for(interception(1, "P1")).review(CaseOutcome.FRAUD, T0 + timedelta(days=5), "a"),
+        case_for(interception(2, "P2")).review(CaseOutcome.NOT_FRAUD, T0 + timedelta(days=2), "a"),
+        case_for(interception(3, "P3")),
+    ]
+    assert labels_known_at(cases, T0 + timedelta(days=1)) == ()
+    assert [label.party_id for label in labels_known_at(cases, T0 + timedelta(days=2))] == ["P2"]
+    known = labels_known_at(cases, T0 + timedelta(days=30))
+    assert [(label.party_id, label.is_fraud) for label in known] == [("P2", False), ("P1", True)]
+    assert all(label.known_at >= label.observed_at for label in known)
+    assert InterceptionKind("transfer") is InterceptionKind.TRANSFER
