@@ -12,6 +12,14 @@ nothing above domain/.
   YAML in ``data/`` (each entry says how well it was verified), and
   :func:`~fengkong.compliance.caps.check_price`, which returns a :class:`~fengkong.compliance.caps.CapCheck`.
 * :mod:`~fengkong.compliance.grid` — a policy's price grid whose rates are solved once at load.
-
-Still to come (issue 5): disclosure documents, reason-code texts.
+* :mod:`~fengkong.compliance.disclosure` and :mod:`~fengkong.compliance.reasons` — offer disclosures and the
+  customer sentence of every reason code, in Chinese and English.
+* :mod:`~fengkong.compliance.privacy` — personal data as pure rules: normalised ID and phone numbers, HMAC
+  blind indexes (the identity graph joins on them), AES-GCM sealing under keys with IDs and rotation,
+  masking for logs and screens, consent per use and partner, the retention schedule (``data/retention.yaml``)
+  and salted commitments (what the chain log may carry instead of a value). The SQL is in
+  ``store/privacy.py``; the use cases in ``services/privacy.py`` and ``services/reviews.py`` (reasons told per
+  decision, human reviews).
+* :mod:`~fengkong.compliance.customer_service` — a deterministic, intent-based answerer working from the
+  borrower's own loans; it never gives out a number outside the official channel list.
 """
