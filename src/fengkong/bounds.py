@@ -168,6 +168,7 @@ fraud_reason_length_max: Final = 256  # one interception or case reason code and
 fraud_case_id_length_max: Final = 128
 fraud_case_batch_rows_max: Final = 1_000  # cases or interceptions read by one call
 fraud_score_training_rows_max: Final = 1_000_000  # labelled rows one fraud-score fit may read
+protection_hold_hours_max: Final = 72  # one cooling-off hold on a disbursement (scam-victim protection)
 
 # -- lending: products (joint lending, merchant, green, prepayment, statements; lending/*.py) --------------
 joint_lender_share_bp_min: Final = 3_000  # default floor: the lender funds >= 30 % of a joint loan

@@ -21,5 +21,13 @@ Built so far:
   classifier trained deterministically from :mod:`fengkong.fraud.scam_corpus` (synthetic texts); a verdict
   ``scam`` / ``suspicious`` / ``clean`` with reasons and the numbers found.
 
-Not yet here: velocity rules, the fraud score, scam-victim protection, the interception log.
+* :mod:`fengkong.fraud.interceptions` — the interception log and the review-case queue as values: every
+  blocked or held application, draw or transfer with its amount and reason opens a case; a reviewed case's
+  outcome is a fraud label known only from its review time (SQL in ``store/fraud_cases.py``).
+* :mod:`fengkong.fraud.protection` — scam-victim protection: coerced-borrowing signals (line maxed out from
+  a new device, several products at once, money sent to unknown accounts) put a disbursement on a
+  cooling-off hold released by a call-back through the lender's official channel.
+
+Velocity counts (applications, draws, logins per party, device, phone and IP over 1 h and 24 h) are
+feature specs in ``features/standard.py``; the rules over them belong to the decision engine's policy.
 """

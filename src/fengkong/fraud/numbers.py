@@ -196,6 +196,10 @@ class ChannelBook:
                 return channel.brand
         return None
 
+    def numbers_of(self, brand: str, on: date) -> tuple[str, ...]:
+        """The normalised numbers of ``brand``'s channels in force on ``on`` (for an official call-back)."""
+        return tuple(c.normalised for c in self.channels if c.brand == brand and c.in_force(on))
+
     def was_official(self, normalised: str) -> str | None:
         """The brand that ever had ``normalised`` as a channel (retired or future), or ``None``."""
         for channel in self.channels:
