@@ -34,7 +34,7 @@ The use cases (``fengkong.services.loans``) store all this in SQL (migration 000
 with per-chunk progress, so a crash resumes at the chunk in flight and a closed day changes nothing;
 repayments idempotent by repayment ID under the loan's row lock.
 
-Products and splits (issue 4, items 1 and 5; pure rules, not yet called by the use cases):
+Products and splits (issue 4, items 1 and 5; pure rules — only joint loans have use cases so far):
 
 * :mod:`~fengkong.lending.joint` — joint loans funded by the lender and partner banks in basis-point shares
   (the lender's at or above a configurable floor, 30 % by default), every flow split to the fen, partners
@@ -50,7 +50,7 @@ Products and splits (issue 4, items 1 and 5; pure rules, not yet called by the u
 
 Not built yet: BNPL and revolving accounts serviced through the close of business (the mechanics exist as
 pure functions only), servicing that uses the re-amortised prepayment (a prepayment through servicing still
-shortens the term from the last installment), joint loans booked and repaid through the use cases (their
-funding has its tables, :mod:`fengkong.store.joint_funding`, unused by the use cases so far), green-loan
-tagging in reports, the lending API, provisioning.
+shortens the term from the last installment), joint loans through the API (the use cases are
+``fengkong.services.joint_loans``; the API's repayments do not split), green-loan tagging in reports,
+provisioning.
 """

@@ -25,16 +25,16 @@ from fengkong.lending.joint import (
     LossAgreement,
     LossSharing,
     PartnerShare,
-    split_disbursement,
     split_flow,
     split_loss,
 )
 from fengkong.lending.schedule import build_schedule
 from fengkong.money import Money
+from fengkong.services import joint_loans
 from fengkong.services import ledger as ledger_service
 from fengkong.services import loans as loans_service
 from fengkong.store import joint_funding
-from fengkong.store.joint_funding import FunderRecord, JointLoanRecord
+from fengkong.store.joint_funding import JointLoanRecord
 from fengkong.store.ledger import LedgerRepository
 
 START = date(2026, 1, 15)
@@ -64,31 +64,8 @@ def book_loan(engine: sa.Engine, loan_id: str, principal: int = 1_000_000) -> No
 
 
 def record_of(loan_id: str, funding: JointFunding, principal: int) -> JointLoanRecord:
-    """The store's record of ``funding`` (what a use case would write when it books a joint loan)."""
-    disbursed = split_disbursement(funding, principal)
-    rates: list[Decimal | None] = [None, *(partner.annual_rate for partner in funding.partners)]
-    return JointLoanRecord(
-        loan_id, "CNY", RATE, funding.lender_floor_bp, funding.loss.sharing.value, funding.loss.first_loss_bp,
-        funding.fees.value,
-        tuple(
-            FunderRecord(index, funder, share, rate, lent, lent)
-            for index, (funder, share, rate, lent) in enumerate(
-                zip(funding.funder_ids, funding.shares_bp, rates, disbursed, strict=True)
-            )
-        ),
-    )  # fmt: skip
-
-
-def funding_of(record: JointLoanRecord) -> JointFunding:
-    """Back from the record to the rules' value."""
-    return JointFunding(
-        record.funders[0].funder_id,
-        record.funders[0].share_bp,
-        tuple(PartnerShare(f.funder_id, f.share_bp, f.annual_rate or Decimal(0)) for f in record.funders[1:]),
-        LossAgreement(LossSharing(record.loss_sharing), record.first_loss_bp),
-        FeeSharing(record.fee_sharing),
-        record.lender_floor_bp,
-    )
+    """The store's record of ``funding`` (what the use case writes when it books a joint loan)."""
+    return joint_loans.record_of(loan_id, "CNY", funding, RATE, principal)
 
 
 class JointFundingContract:
@@ -101,7 +78,7 @@ class JointFundingContract:
             assert joint_funding.add_joint_loan(connection, record, T0) is False
             stored = joint_funding.joint_loan(connection, "LN-1")
         assert stored == record
-        assert funding_of(stored) == FUNDING
+        assert joint_loans.funding_of(stored) == FUNDING
         smaller = JointFunding("LENDER", 4_000, (PartnerShare("BANK-A", 6_000, Decimal("0.06")),))
         other = record_of("LN-1", smaller, 1_000_000)
         with pytest.raises(IdempotencyConflictError), engine.begin() as connection:
