@@ -190,6 +190,7 @@ trade_record_id_length_max: Final = 128  # a trade document's record ID or trade
 trade_amount_fen_max: Final = 10**14  # one trade document or receivable (one trillion yuan)
 trade_sequence_max: Final = 2**62  # an issuer's document sequence number
 trade_batch_documents_max: Final = 10_000  # signed documents judged and appended in one transaction
+trade_loaded_keys_max: Final = 65_536  # parties' public keys kept loaded for verification (LRU)
 trade_invoice_number_length_max: Final = 64  # an e-invoice number, before normalisation
 trade_tax_id_length_max: Final = 64  # a seller's or buyer's tax ID, before normalisation
 receivable_split_parts_max: Final = 100  # parts one split makes

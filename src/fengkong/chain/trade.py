@@ -19,6 +19,7 @@ are rejected with a :class:`Rejection` naming the reason. Nothing here touches t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -102,34 +103,44 @@ class PartyKey:
         if len(signature) != ED25519_SIGNATURE_BYTES:
             return False
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+            _loaded_public_key(self.public_key).verify(signature, message)
         except InvalidSignature:
             return False
         return True
 
 
+@functools.lru_cache(maxsize=bounds.trade_loaded_keys_max)
+def _loaded_public_key(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 @dataclass(frozen=True, slots=True)
 class PartySigner:
-    """A party's Ed25519 private key (held by the party, never by fengkong); its repr hides the seed."""
+    """A party's Ed25519 private key (held by the party, never by fengkong) and its public key; the repr
+    hides the private key."""
 
     party_id: str
     private_key: Ed25519PrivateKey
+    key: PartyKey
+
+    @classmethod
+    def of(cls, party_id: str, private_key: Ed25519PrivateKey) -> PartySigner:
+        _check_party(party_id, "party_id")
+        raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return cls(party_id, private_key, PartyKey.of(party_id, raw))
 
     @classmethod
     def generate(cls, party_id: str) -> PartySigner:
-        _check_party(party_id, "party_id")
-        return cls(party_id, Ed25519PrivateKey.generate())
+        return cls.of(party_id, Ed25519PrivateKey.generate())
 
     @classmethod
     def from_seed(cls, party_id: str, seed: bytes) -> PartySigner:
-        _check_party(party_id, "party_id")
         if len(seed) != ED25519_KEY_BYTES:
             raise InputError(f"an Ed25519 seed is 32 bytes, got {len(seed)}", field="seed")
-        return cls(party_id, Ed25519PrivateKey.from_private_bytes(seed))
+        return cls.of(party_id, Ed25519PrivateKey.from_private_bytes(seed))
 
     def public(self) -> PartyKey:
-        raw = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return PartyKey.of(self.party_id, raw)
+        return self.key
 
     def sign(self, message: bytes) -> bytes:
         return self.private_key.sign(message)
