@@ -23,6 +23,7 @@ from fengkong.api.errors import ERROR_RESPONSES, error_response, install_error_h
 from fengkong.api.settings import ApiSettings
 from fengkong.api.wire import HealthResponse
 from fengkong.clock import Clock, SystemClock
+from fengkong.errors import BoundExceededError
 from fengkong.services.api_context import ApiContext, health, open_context, prepare
 
 DESCRIPTION = """fengkong's public API. Amounts are decimal strings in yuan (`"1234.56"`), never numbers.
@@ -53,12 +54,12 @@ class BodyBoundMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.bytes_max:
-                    raise _BodyTooLargeError
+                    raise BoundExceededError("api_request_body_bytes_max", self.bytes_max, received)
             return message
 
         try:
             await self.app(scope, counting_receive, send)
-        except _BodyTooLargeError:
+        except BoundExceededError:  # raised while reading, before any response was sent
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,10 +70,6 @@ class BodyBoundMiddleware:
             "api_request_body_bytes_max",
         )
         await response(scope, receive, send)
-
-
-class _BodyTooLargeError(Exception):
-    pass
 
 
 def create_app(

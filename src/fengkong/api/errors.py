@@ -93,6 +93,8 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, StarletteHTTPException):
         return await _unexpected(_request, error)
+    if isinstance(error.__cause__, BoundExceededError):  # FastAPI wraps errors raised reading the body
+        return await _fengkong_error(_request, error.__cause__)
     if error.status_code == 400:  # a body that is not even JSON: bad input like any other (422)
         return error_response(422, "input", f"the body cannot be read: {error.detail}", "body")
     code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")

@@ -54,7 +54,9 @@ LoanPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, 
 # -- renderings --------------------------------------------------------------------------------------------
 
 
-def accept_response(outcome: LoanBooked | api_lending.LineAccepted | Any) -> tuple[int, AcceptResponse]:
+def accept_response(
+    outcome: LoanBooked | api_lending.LineAccepted | api_lending.OfferNotAccepted,
+) -> tuple[int, AcceptResponse]:
     if isinstance(outcome, LoanBooked):
         body = AcceptResponse(
             outcome="booked", offer_id=outcome.offer_id, loan_id=outcome.loan_id, created=outcome.created

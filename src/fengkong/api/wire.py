@@ -215,7 +215,7 @@ class PayoffResponse(_Response):
 
 
 class EventsRequest(_Request):
-    events: list[dict[str, Any]] = Field(
+    events: list[Any] = Field(
         min_length=1,
         max_length=bounds.api_events_per_request_max,
         description="Events in the public schema (docs/events.md); each is validated on its own",

@@ -39,7 +39,8 @@ from fengkong.errors import IdempotencyConflictError, InputError, InvariantError
 from fengkong.lending.close_of_business import STATUS_NAMES
 from fengkong.lending.delinquency import AssetClass
 from fengkong.lending.schedule import SCHEDULED_METHODS, build_schedule
-from fengkong.lending.servicing import OfferNotAccepted, PayoffQuote
+from fengkong.lending.servicing import OfferNotAccepted as OfferNotAccepted  # re-exported for api/
+from fengkong.lending.servicing import PayoffQuote
 from fengkong.lending.servicing import payoff_quote as payoff_quote_rule
 from fengkong.money import Money, Rounding
 from fengkong.services.loans import (
@@ -98,7 +99,8 @@ def accept(
     offer = stored.offer
     if stored.line_offer_id is not None:
         raise InputError(
-            f"this offer is draw on line {stored.line_offer_id!r}, booked when it was drawn", field="offer_id"
+            f"this offer is a draw on line {stored.line_offer_id!r}, booked when it was drawn",
+            field="offer_id",
         )
     if stored.is_line:
         if stored.accepted_at is not None:

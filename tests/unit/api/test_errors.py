@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,21 @@ def test_a_body_above_the_bound_is_413_before_it_is_read(client: TestClient) -> 
     )
     assert response.status_code == 413
     assert response.json()["field"] == "api_request_body_bytes_max"
+
+
+def test_a_streamed_body_above_the_bound_is_413(client: TestClient) -> None:
+    """Without a Content-Length (chunked), the bytes are counted as they arrive."""
+    piece = b" " * 65_536
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(bounds.api_request_body_bytes_max // len(piece) + 2):
+            yield piece
+
+    response = client.post(
+        "/v1/events", content=chunks(), headers={"Idempotency-Key": "k", "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "bound_exceeded"
 
 
 def test_the_openapi_document_and_docs_are_served(client: TestClient) -> None:

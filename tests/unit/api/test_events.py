@@ -50,7 +50,14 @@ def lake_rows(lake: Path) -> int:
 
 
 def test_a_batch_gets_one_result_per_event_in_order(client: TestClient, tmp_path: Path) -> None:
-    events = [order("E-1"), login("E-2"), order("E-1"), order("E-3", amount=36.5), {"event_type": "login"}]
+    events = [
+        order("E-1"),
+        login("E-2"),
+        order("E-1"),
+        order("E-3", amount=36.5),
+        {"event_type": "login"},
+        42,
+    ]
     response = send(client, events, "batch-1")
     assert response.status_code == 200
     body = response.json()
@@ -60,9 +67,11 @@ def test_a_batch_gets_one_result_per_event_in_order(client: TestClient, tmp_path
         "duplicate",
         "rejected",
         "rejected",
+        "rejected",
     ]
-    assert [item["index"] for item in body["results"]] == [0, 1, 2, 3, 4]
-    assert (body["accepted"], body["duplicates"], body["rejected"]) == (2, 1, 2)
+    assert [item["index"] for item in body["results"]] == [0, 1, 2, 3, 4, 5]
+    assert (body["accepted"], body["duplicates"], body["rejected"]) == (2, 1, 3)
+    assert body["results"][5]["field"] == "record"
     float_amount = body["results"][3]
     assert float_amount["event_id"] == "E-3"
     assert float_amount["field"] == "attributes.amount"

@@ -9,6 +9,7 @@ them reach the use cases; most hit nothing and must be a 404, never a 500.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,17 +24,16 @@ from fengkong.api.settings import ApiSettings
 from fengkong.clock import FixedClock
 from fengkong.services.api_context import prepare
 from fengkong.services.api_lending import accept
-from fengkong.store import migrate
 from tests.unit.api.conftest import NOW, keep, line_offer, loan_offer
 
 EXAMPLES_PER_OPERATION = 25
 
 
 @pytest.fixture(scope="module")
-def seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+def seeded_app(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[FastAPI]:
     folder = tmp_path_factory.mktemp("schemathesis")
+    shutil.copyfile(migrated_template, folder / "api.sqlite")
     url = f"sqlite:///{folder / 'api.sqlite'}"
-    migrate.upgrade(url)
     clock = FixedClock(NOW)
     app = create_app(ApiSettings(database_url=url, lake_dir=Path(folder / "lake")), clock=clock)
     context = app.state.context
