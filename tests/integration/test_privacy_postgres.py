@@ -115,3 +115,35 @@ def test_concurrent_review_requests_open_one_case(engine: sa.Engine) -> None:
         again = bureau.record_notice(connection, clock, "n-1", "L-1", "delinquency", date(2026, 3, 1), "sms")
         assert not again.created
         assert connection.execute(sa.text("SELECT count(*) FROM review_cases")).scalar_one() == 1
+
+
+def test_a_bureau_file_is_exported_from_a_postgres_loan_book(engine: sa.Engine) -> None:
+    from fengkong.compliance.caps import default_cap_policy
+    from fengkong.lending.delinquency import DelinquencyPolicy
+    from fengkong.services import ledger as ledger_service
+    from fengkong.services import loans as loans_service
+    from fengkong.store.ledger import LedgerRepository
+    from tests.unit.reporting.test_bureau_export import KEYRING, PEOPLE, START, T0, offer
+
+    clock = FixedClock(T0)
+    with engine.begin() as connection:
+        ledger_service.install_chart(connection, LedgerRepository(clock))
+        for party, values in PEOPLE.items():
+            service.register_identity(connection, clock, KEYRING, party, values)
+    for number, party in enumerate(("P-A", "P-B")):
+        loans_service.accept_offer(engine, clock, offer(party, number), T0, f"L-{party[-1]}", START)
+    first_due = min(item.due for item in loans_service.loan_view(engine, clock, "L-A").installments)
+    item = next(i for i in loans_service.loan_view(engine, clock, "L-A").installments if i.due == first_due)
+    loans_service.post_repayment(
+        engine, clock, "L-A", "R-1", item.principal + item.interest + item.fee, first_due
+    )
+    loans_service.close_business_days(
+        engine, clock, date(2026, 2, 1), date(2026, 3, 31), DelinquencyPolicy(), default_cap_policy()
+    )
+    with engine.begin() as connection:
+        bureau.record_notice(connection, clock, "N-B", "L-B", "delinquency", date(2026, 3, 2), "sms")
+    exported = bureau.export_month(engine, clock, KEYRING, "2026-03", "pboc", generated_at=AT)
+    codes = {line.split("|")[1]: line.split("|")[3] for line in exported.text.splitlines() if line[0] == "P"}
+    assert codes == {"L-A": "N", "L-B": "2"}  # L-B: February installment unpaid, 31 days late
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM bureau_reported")).scalar_one() == 2
