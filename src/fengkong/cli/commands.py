@@ -12,6 +12,7 @@ from fengkong.cli import (
     fraud,  # noqa: F401
     ingest,  # noqa: F401
     models,  # noqa: F401
+    prepay,  # noqa: F401
     scam,  # noqa: F401
     schedule,  # noqa: F401
     scorecard,  # noqa: F401
