@@ -27,6 +27,9 @@ Built so far:
 * :mod:`fengkong.fraud.protection` — scam-victim protection: coerced-borrowing signals (line maxed out from
   a new device, several products at once, money sent to unknown accounts) put a disbursement on a
   cooling-off hold released by a call-back through the lender's official channel.
+* :mod:`fengkong.fraud.score` — the fraud score: LightGBM over behavioural and ring features, trained on
+  case labels known at a date with features read as of each case's opening, plus an IsolationForest
+  anomaly score; answers the ``FraudCheck`` protocol.
 
 Velocity counts (applications, draws, logins per party, device, phone and IP over 1 h and 24 h) are
 feature specs in ``features/standard.py``; the rules over them belong to the decision engine's policy.
