@@ -20,7 +20,7 @@ from fengkong import bounds
 from fengkong.clock import require_utc
 from fengkong.errors import ConflictError, InputError, NotFoundError
 from fengkong.store import tables
-from fengkong.store.tables_decisions import decisions
+from fengkong.store.tables_decisions import decisions, policy_switches, policy_versions
 
 HEADER_INSERT_ROWS_MAX = 500  # rows per INSERT (15 parameters each; SQLite allows 32,766)
 
@@ -153,3 +153,137 @@ def held_by(connection: sa.Connection, reservation_id: str, party_id: str, produ
         )
     ).scalar_one_or_none()
     return 0 if amount is None else int(amount)
+
+
+# -- governance: policy versions and kill switches -----------------------------------------------------------
+# The rules live in ``decisions/governance.py``; these are its rows (the service converts both ways).
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    version: str
+    name: str
+    digest: str
+    source_text: str
+    status: str  # proposed | approved | rejected | retired
+    effective_from: datetime
+    maker: str
+    proposed_at: datetime
+    checker: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitch:
+    name: str
+    on: bool
+    fallback_version: str | None
+    changed_by: str
+    changed_at: datetime
+    reason: str
+
+
+def _version_row(version: PolicyVersion) -> dict[str, object]:
+    return {
+        "policy_version": version.version,
+        "policy_name": version.name,
+        "digest": version.digest,
+        "source_text": version.source_text,
+        "status": version.status,
+        "effective_from": version.effective_from,
+        "maker": version.maker,
+        "checker": version.checker,
+        "proposed_at": version.proposed_at,
+        "decided_at": version.decided_at,
+    }
+
+
+def _version_from(row: sa.Row[tuple[object, ...]]) -> PolicyVersion:
+    m = row._mapping
+    return PolicyVersion(
+        version=str(m["policy_version"]),
+        name=str(m["policy_name"]),
+        digest=str(m["digest"]),
+        source_text=str(m["source_text"]),
+        status=m["status"],
+        effective_from=m["effective_from"],
+        maker=str(m["maker"]),
+        proposed_at=m["proposed_at"],
+        checker=m["checker"],
+        decided_at=m["decided_at"],
+    )
+
+
+def insert_policy_version(connection: sa.Connection, version: PolicyVersion) -> None:
+    """Record a proposed version; the same text proposed again is a conflict (it already has a record)."""
+    exists = connection.execute(
+        sa.select(policy_versions.c.status).where(policy_versions.c.policy_version == version.version)
+    ).scalar_one_or_none()
+    if exists is not None:
+        raise ConflictError(f"{version.version} was already proposed (it is {exists})")
+    connection.execute(policy_versions.insert().values(**_version_row(version)))
+
+
+def update_policy_version(connection: sa.Connection, version: PolicyVersion, expected_status: str) -> None:
+    """Write a decided version (approved, rejected, retired) if it is still ``expected_status`` (a concurrent
+    checker who decided first wins; the second gets a conflict)."""
+    result = connection.execute(
+        policy_versions.update()
+        .where(
+            policy_versions.c.policy_version == version.version,
+            policy_versions.c.status == expected_status,
+        )
+        .values(status=version.status, checker=version.checker, decided_at=version.decided_at)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(f"{version.version} is no longer {expected_status}")
+
+
+def policy_version(connection: sa.Connection, version: str) -> PolicyVersion:
+    row = connection.execute(
+        sa.select(policy_versions).where(policy_versions.c.policy_version == version)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no policy version {version!r}")
+    return _version_from(row)
+
+
+def policy_versions_of(connection: sa.Connection, names: Sequence[str]) -> list[PolicyVersion]:
+    rows = connection.execute(
+        sa.select(policy_versions)
+        .where(policy_versions.c.policy_name.in_(list(names)))
+        .order_by(policy_versions.c.effective_from, policy_versions.c.proposed_at)
+    )
+    return [_version_from(row) for row in rows]
+
+
+def kill_switch(connection: sa.Connection, name: str) -> KillSwitch | None:
+    row = connection.execute(
+        sa.select(policy_switches).where(policy_switches.c.policy_name == name)
+    ).one_or_none()
+    if row is None:
+        return None
+    m = row._mapping
+    return KillSwitch(
+        name=str(m["policy_name"]),
+        on=bool(m["kill_switch"]),
+        fallback_version=m["fallback_version"],
+        changed_by=str(m["changed_by"]),
+        changed_at=m["changed_at"],
+        reason=str(m["reason"]),
+    )
+
+
+def set_kill_switch(connection: sa.Connection, switch: KillSwitch) -> None:
+    values = {
+        "kill_switch": switch.on,
+        "fallback_version": switch.fallback_version,
+        "changed_by": switch.changed_by,
+        "changed_at": switch.changed_at,
+        "reason": switch.reason,
+    }
+    updated = connection.execute(
+        policy_switches.update().where(policy_switches.c.policy_name == switch.name).values(**values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(policy_switches.insert().values(policy_name=switch.name, **values))

@@ -19,7 +19,7 @@ from fengkong.store.tables import UtcDateTime, metadata
 
 OUTCOMES: Final = ("approve", "review", "decline")
 FLOWS: Final = ("onboarding", "authorisation")
-POLICY_STATUSES: Final = ("proposed", "approved", "rejected")
+POLICY_STATUSES: Final = ("proposed", "approved", "rejected", "retired")
 VERSION_LENGTH_MAX: Final = 128
 ACTOR_LENGTH_MAX: Final = 64
 REASONS_LENGTH_MAX: Final = 1_024
@@ -62,7 +62,7 @@ policy_versions: Final = sa.Table(
     sa.Column("checker", sa.String(ACTOR_LENGTH_MAX), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=True),
-    sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name="status"),
+    sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected', 'retired')", name="status"),
     sa.CheckConstraint("checker IS NULL OR checker <> maker", name="maker_is_not_checker"),
     sa.Index(None, "policy_name", "status", "effective_from"),
 )

@@ -63,7 +63,7 @@ def upgrade() -> None:
         _stamp("decided_at", nullable=True),
         sa.PrimaryKeyConstraint("policy_version", name="pk_policy_versions"),
         sa.CheckConstraint(
-            "status IN ('proposed', 'approved', 'rejected')", name="ck_policy_versions_status"
+            "status IN ('proposed', 'approved', 'rejected', 'retired')", name="ck_policy_versions_status"
         ),
         sa.CheckConstraint(
             "checker IS NULL OR checker <> maker", name="ck_policy_versions_maker_is_not_checker"
