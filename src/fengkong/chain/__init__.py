@@ -17,8 +17,17 @@ Conformance: every inclusion and consistency probe of transparency-dev/merkle
 (tests/conformance/test_rfc9162_vectors.py); the signed-note bytes reproduce golang.org/x/mod/sumdb/note's
 published keys and signatures (tests/unit/chain/test_note.py).
 
-Still to come (later sessions of issue 9): trade records signed by both parties with salted commitments in
-the log; receivables (issue, confirm, split, transfer, finance once, settle); the audit trail through the
-outbox with its lag and ``fengkong audit verify``; supplier-credit features from verified trade history.
-This package imports nothing of fengkong's but the core modules.
+Trade and receivables (issue 9, items 3 and 4), pure rules whose SQL is in ``store/`` and whose use cases are
+in ``services/``:
+
+* :mod:`~fengkong.chain.trade` — documents signed by the issuer and counter-signed by the receiver, as
+  canonical JSON; salted commitments (the only thing the log holds); every rejection reason named.
+* :mod:`~fengkong.chain.receivables` — the normalised, hashed invoice identity (unique in the database),
+  parts, split/transfer/financing checks, ACT/360 discounting and settlement payees.
+* :mod:`~fengkong.chain.registry_export` — transfers and pledges as rows of a movable-asset registration.
+
+The audit trail (item 5) is a use case, :mod:`fengkong.services.audit`: outbox rows hashed into the log named
+``audit`` under signed checkpoints, and ``fengkong audit verify``.
+
+This package imports nothing of fengkong's but ``domain/`` and the core modules.
 """
