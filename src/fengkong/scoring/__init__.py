@@ -10,6 +10,10 @@ What is here (see ``docs.md`` beside this file for the figures and what is still
   serving uses, with ranked reason codes;
 * :mod:`~fengkong.scoring.gbm` — the LightGBM challenger with monotone constraints, early stopping, a
   calibrated PD, a text model with a SHA-256 model card, Booster serving and ``pred_contrib`` reasons.
+* :mod:`~fengkong.scoring.reject_inference` — parcelling and fuzzy augmentation for applicants without an
+  outcome (scikit-learn's ``-1`` for unlabelled rows);
+* :mod:`~fengkong.scoring.segments` — thick-file and thin-file models routed by file type, the
+  application-data baseline and approvals at equal realised bad rate.
 
-Not yet: reject inference, thin-file segment models, out-of-time validation on the simulated world.
+Out-of-time validation on the simulated world lives in ``services/model_report.py`` (``docs/models.md``).
 """

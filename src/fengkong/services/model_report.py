@@ -285,7 +285,14 @@ def train_evaluate_report(
         thin_training="all",
     ).fit(train[segment_columns], y_train)
     inputs["segment"] = tuple(segment_columns)
-    baseline = application_data_baseline(options.seed).fit(baseline_frame(train), y_train)
+    # the baseline learns from thin-file bookings (its population) when they hold both classes
+    thin_train = train["thin_file"].to_numpy(dtype=bool)
+    baseline_rows = (
+        thin_train if 0 < y_train[thin_train].sum() < thin_train.sum() else np.ones_like(thin_train)
+    )
+    baseline = application_data_baseline(options.seed).fit(
+        baseline_frame(train[baseline_rows]), y_train[baseline_rows]
+    )
     timings["fit"] = time.perf_counter() - fitted_at
 
     # -- evaluate on the test period -------------------------------------------------------------------
@@ -321,6 +328,13 @@ def train_evaluate_report(
         approvals = comparison.to_dict()
         approvals["baseline_auc"] = metrics.auc(y_test[thin], baseline_pd)
         approvals["population"] = "thin-file booked applications of the test period with a matured label"
+        approvals["baseline_trained_on"] = "thin-file" if not baseline_rows.all() else "all"
+        approvals["gain_by_baseline_share"] = {
+            f"{share:.1f}": approvals_at_equal_bad_rate(
+                y_test[thin], pds["segment"][thin], baseline_pd, baseline_approval_share=share
+            ).gain
+            for share in (0.3, 0.5, 0.7)
+        }
 
     # stability: applications of the training period against those of the test period
     applications = dataset.frame
@@ -366,6 +380,11 @@ def train_evaluate_report(
                 oracle_figures[f"auc{suffix}"] = metrics.auc(labels, oracle[rows])
                 for name, values in pds.items():
                     oracle_figures[f"{name}_auc{suffix}"] = metrics.auc(labels, values[rows])
+        for label, segment_rows in (("thin_file", thin), ("thick_file", ~thin)):
+            rows = honest & segment_rows
+            if 0 < y_test[rows].sum() < rows.sum():
+                segment_figures[f"{label}_auc_non_fraud"] = metrics.auc(y_test[rows], pds["segment"][rows])
+                segment_figures[f"{label}_bads_non_fraud"] = int(y_test[rows].sum())
     # fairness: the challenger's decisions at equal risk band
     gbm_pd = pds["gbm"]
     cutoff = float(np.quantile(gbm_pd, options.fairness_approval_share))
