@@ -73,15 +73,32 @@ def enqueue_decision(
     return outbox.enqueue(connection, TOPIC_DECISION, decision_id, {"decision_id": decision_id, **payload})
 
 
+#: Posting IDs per outbox row: half an outbox payload of IDs at their longest.
+LEDGER_IDS_PER_ROW: Final = bounds.outbox_payload_bytes_max // (bounds.ledger_posting_id_length_max + 8) // 2
+
+
 def enqueue_ledger_batch(
     connection: sa.Connection, outbox: OutboxRepository, batch_id: str, transfer_ids: Sequence[str]
-) -> int:
-    """Put a batch of ledger postings (their transfer IDs) on the audit trail, in the posting transaction."""
+) -> list[int]:
+    """Put a batch of ledger postings (their transfer IDs) on the audit trail, in the posting transaction:
+    one outbox row per :data:`LEDGER_IDS_PER_ROW` IDs, each naming its part of the batch."""
     if not transfer_ids:
         raise InputError("a batch names at least one transfer", field="transfer_ids")
-    return outbox.enqueue(
-        connection, TOPIC_LEDGER_BATCH, batch_id, {"batch_id": batch_id, "transfer_ids": list(transfer_ids)}
-    )
+    parts = range(0, len(transfer_ids), LEDGER_IDS_PER_ROW)
+    return [
+        outbox.enqueue(
+            connection,
+            TOPIC_LEDGER_BATCH,
+            batch_id,
+            {
+                "batch_id": batch_id,
+                "part": number,
+                "parts": len(parts),
+                "transfer_ids": list(transfer_ids[start : start + LEDGER_IDS_PER_ROW]),
+            },
+        )
+        for number, start in enumerate(parts)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

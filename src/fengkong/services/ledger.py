@@ -10,6 +10,7 @@ transaction per batch (safe to retry: posting is idempotent by ``posting_id``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date
 
@@ -21,7 +22,9 @@ from fengkong.errors import ConflictError, InputError, InvariantError
 from fengkong.ledger.accounts import STANDARD_CHART, ChartOfAccounts
 from fengkong.ledger.balances import AccountTotals, TrialBalance, trial_balance
 from fengkong.ledger.journal import PostResult, reversal_of, unique_in_batch, validate_posting
+from fengkong.services.audit import enqueue_ledger_batch
 from fengkong.store.ledger import LedgerRepository
+from fengkong.store.repositories import OutboxRepository
 
 
 def install_chart(
@@ -38,12 +41,22 @@ def post(
     repository: LedgerRepository,
     postings: Sequence[Posting],
     chart: ChartOfAccounts = STANDARD_CHART,
+    *,
+    audit_outbox: OutboxRepository | None = None,
 ) -> PostResult:
-    """Validate ``postings`` against ``chart`` and write the new ones in the caller's transaction."""
+    """Validate ``postings`` against ``chart`` and write the new ones in the caller's transaction.
+
+    With ``audit_outbox``, the batch of new postings is also put on the audit trail (one outbox row naming
+    their IDs, :func:`fengkong.services.audit.enqueue_ledger_batch`) in the same transaction, so it reaches
+    the audit log exactly when the postings commit.
+    """
     batch = unique_in_batch(postings)
     for posting in batch:
         validate_posting(posting, chart)
     written = repository.post_batch(connection, batch)
+    if audit_outbox is not None and written.posted:
+        batch_id = "ledger:" + hashlib.sha256("\n".join(written.posted).encode("utf-8")).hexdigest()[:32]
+        enqueue_ledger_batch(connection, audit_outbox, batch_id, written.posted)
     return PostResult(written.posted, written.duplicates)
 
 
@@ -53,6 +66,8 @@ def post_in_batches(
     postings: Sequence[Posting],
     batch_postings: int,
     chart: ChartOfAccounts = STANDARD_CHART,
+    *,
+    audit_outbox: OutboxRepository | None = None,
 ) -> PostResult:
     """:func:`post` in transactions of ``batch_postings`` postings each ; a failure keeps earlier batches."""
     if not 1 <= batch_postings <= bounds.ledger_batch_postings_max:
@@ -64,7 +79,13 @@ def post_in_batches(
     duplicates: list[str] = []
     for start in range(0, len(postings), batch_postings):
         with engine.begin() as connection:
-            result = post(connection, repository, postings[start : start + batch_postings], chart)
+            result = post(
+                connection,
+                repository,
+                postings[start : start + batch_postings],
+                chart,
+                audit_outbox=audit_outbox,
+            )
         posted.extend(result.posted)
         duplicates.extend(result.duplicates)
     return PostResult(tuple(posted), tuple(duplicates))

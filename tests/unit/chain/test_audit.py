@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -176,3 +177,35 @@ def test_the_command_exits_0_when_intact_1_when_tampered_2_on_bad_input(
     assert empty.exit_code == 2 and "no fengkong tables" in empty.output
     bad_key = runner.invoke(app, [*arguments[:4], "--public-key", "not-a-key"])
     assert bad_key.exit_code == 2
+
+
+def test_ledger_postings_reach_the_audit_log_through_the_outbox_when_they_commit(engine: sa.Engine) -> None:
+    from fengkong.services import ledger as ledger_service
+    from fengkong.store.ledger import LedgerRepository
+    from tests.unit.ledger.ledger_contract import disbursement
+
+    clock = FixedClock(fx.AT)
+    ledger, outbox = LedgerRepository(clock), OutboxRepository(clock)
+    with engine.begin() as connection:
+        ledger_service.install_chart(connection, ledger)
+    postings = [disbursement(f"P-{index}", f"L-{index}", 100_00 + index) for index in range(5)]
+    result = ledger_service.post_in_batches(engine, ledger, postings, 3, audit_outbox=outbox)
+    assert len(result.posted) == 5
+    again = ledger_service.post_in_batches(engine, ledger, postings, 3, audit_outbox=outbox)
+    assert again.posted == ()  # duplicates post nothing and put nothing on the trail
+    stores = TradeStores.of(clock)
+    report = drain_audit(engine, stores, AUDIT_KEY, clock)
+    assert report.appended == 2  # one outbox row per committed batch (3 + 2 postings)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT topic, payload FROM outbox ORDER BY id").all()
+    assert [row[0] for row in rows] == [audit_service.TOPIC_LEDGER_BATCH] * 2
+    assert [len(json.loads(row[1])["transfer_ids"]) for row in rows] == [3, 2]
+    assert verify_database(engine, stores, [AUDIT_KEY.verifier()]).intact
+
+
+def test_a_large_ledger_batch_is_split_across_outbox_rows(engine: sa.Engine) -> None:
+    clock = FixedClock(fx.AT)
+    ids = [f"P-{index:0120d}" for index in range(audit_service.LEDGER_IDS_PER_ROW + 1)]
+    with engine.begin() as connection:
+        row_ids = audit_service.enqueue_ledger_batch(connection, OutboxRepository(clock), "B-big", ids)
+    assert len(row_ids) == 2
