@@ -1,8 +1,10 @@
-"""Trade records and receivables on a real PostgreSQL: the contract (unique indexes included), and two
-concurrent financings of the same receivable part — exactly one succeeds, the other is refused."""
+"""Trade records and receivables on a real PostgreSQL: the contract (unique indexes included); concurrent
+financings of one receivable part (exactly one succeeds, the others are refused); concurrent audit drains
+(each outbox row covered once)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +13,16 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from fengkong.chain.note import SignerKey
 from fengkong.chain.receivables import Refusal, RefusalReason
+from fengkong.clock import FixedClock
+from fengkong.services import chain as chain_service
 from fengkong.services import receivables as receivable_service
+from fengkong.services.audit import AUDIT_ORIGIN, drain_audit, enqueue_decision, verify_database
 from fengkong.services.trade import TradeStores
 from fengkong.store import migrate, tables_trade
 from fengkong.store.config import make_engine
+from fengkong.store.repositories import OutboxRepository
 from tests.unit.chain import trade_fixtures as fx
 from tests.unit.chain.receivables_contract import ReceivablesContract
 
@@ -67,3 +74,32 @@ class TestReceivablesOnPostgres(ReceivablesContract):
             events = [row.kind for row in repositories.receivables.events(connection)]
         assert len(rows) == 1 and rows[0]["lender_party_id"] == financed[0].lender_party_id
         assert events.count("finance") == 1
+
+
+def test_concurrent_audit_drains_cover_each_outbox_row_once(engine: sa.Engine) -> None:
+
+    clock = FixedClock(fx.AT)
+    signer = SignerKey.from_seed(AUDIT_ORIGIN, hashlib.sha256(b"pg audit").digest())
+    outbox = OutboxRepository(clock)
+    with engine.begin() as connection:
+        for index in range(300):
+            enqueue_decision(connection, outbox, f"D-{index}", {"outcome": "approve"})
+    stores = TradeStores.of(clock)
+    with engine.begin() as connection:  # the log exists before the race, as after a first drain
+        chain_service.create_log(connection, stores.chain, "audit")
+    barrier = threading.Barrier(len(LENDERS), timeout=BARRIER_TIMEOUT_SECONDS)
+
+    def drain(_worker: int) -> int:
+        barrier.wait()
+        return drain_audit(engine, stores, signer, clock, batch_rows=50).appended
+
+    with ThreadPoolExecutor(max_workers=len(LENDERS)) as pool:
+        appended = list(pool.map(drain, range(len(LENDERS))))
+    assert sum(appended) == 300
+    with engine.connect() as connection:
+        covered = connection.execute(
+            sa.select(sa.func.count()).select_from(tables_trade.audit_entries)
+        ).scalar()
+        assert covered == 300
+        assert stores.chain.head(connection, "audit").tree_size == 300
+    assert verify_database(engine, stores, [signer.verifier()]).intact
