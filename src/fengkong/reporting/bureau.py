@@ -47,7 +47,9 @@ field.
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -170,6 +172,7 @@ class Reported:
 # -- months --------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4_096)
 def parse_month(text: str) -> tuple[date, date]:
     """First and last day of ``YYYY-MM``."""
     match = _MONTH_PATTERN.match(text) if isinstance(text, str) else None
@@ -292,9 +295,108 @@ def month_status(loan: LoanFacts, month: str) -> MonthStatus:
     )
 
 
+def statuses(loan: LoanFacts, months: Sequence[str]) -> list[MonthStatus]:
+    """:func:`month_status` for each of ``months``, from one pass over the payments (a test holds the two
+    equal): each installment's settlements and principal payments, and all payments, become date-sorted
+    running totals read by binary search at each month end."""
+    waived_by_allocation: dict[int, int] = {}
+    for line in loan.payments:
+        if line.component == "waived_interest":
+            waived_by_allocation[line.installment] = (
+                waived_by_allocation.get(line.installment, 0) + line.amount_fen
+            )
+    ordered = sorted(loan.payments, key=lambda line: line.paid_on)
+    settle_dates: dict[int, list[date]] = {}
+    settle_totals: dict[int, list[int]] = {}
+    principal_dates: dict[int, list[date]] = {}
+    principal_totals: dict[int, list[int]] = {}
+    pay_dates: list[date] = []
+    pay_totals: list[int] = []
+    for line in ordered:
+        if line.component in SETTLING_COMPONENTS:
+            totals = settle_totals.setdefault(line.installment, [])
+            settle_dates.setdefault(line.installment, []).append(line.paid_on)
+            totals.append((totals[-1] if totals else 0) + line.amount_fen)
+        if line.component == "principal":
+            totals = principal_totals.setdefault(line.installment, [])
+            principal_dates.setdefault(line.installment, []).append(line.paid_on)
+            totals.append((totals[-1] if totals else 0) + line.amount_fen)
+        if line.component in PAYMENT_COMPONENTS:
+            pay_dates.append(line.paid_on)
+            pay_totals.append((pay_totals[-1] if pay_totals else 0) + line.amount_fen)
+
+    def running(dates: list[date], totals: list[int], day: date) -> int:
+        index = bisect.bisect_right(dates, day)
+        return totals[index - 1] if index else 0
+
+    owed = {
+        item.number: item.amount_fen
+        - max(0, item.waived_interest_fen - waived_by_allocation.get(item.number, 0))
+        for item in loan.installments
+    }
+    found: list[MonthStatus] = []
+    for month in months:
+        start, end = parse_month(month)
+        if loan.disbursed_on > end:
+            found.append(
+                MonthStatus(loan.loan_id, month, end, StatusCode.NOT_OPEN, 0, 0, 0, 0, 0, 0, None, None)
+            )
+            continue
+        balance = past_due = overdue_count = scheduled = 0
+        oldest_unpaid: date | None = None
+        for item in loan.installments:
+            number = item.number
+            unpaid = owed[number] - running(settle_dates.get(number, []), settle_totals.get(number, []), end)
+            if unpaid < 0:
+                raise InvariantError(f"installment {number} of {loan.loan_id} settled beyond what it owed")
+            unpaid_principal = item.principal_fen - running(
+                principal_dates.get(number, []), principal_totals.get(number, []), end
+            )
+            balance += unpaid_principal + (unpaid - unpaid_principal if item.due_on <= end else 0)
+            if start <= item.due_on <= end:
+                scheduled += owed[number]
+            if item.due_on < end and unpaid > 0:
+                past_due += unpaid
+                overdue_count += 1
+                oldest_unpaid = item.due_on if oldest_unpaid is None else min(oldest_unpaid, item.due_on)
+        last_index = bisect.bisect_right(pay_dates, end)
+        first_index = bisect.bisect_left(pay_dates, start)
+        paid_in_month = (pay_totals[last_index - 1] if last_index else 0) - (
+            pay_totals[first_index - 1] if first_index else 0
+        )
+        days_past_due = (end - oldest_unpaid).days if oldest_unpaid is not None else 0
+        if loan.settled_on is not None and loan.settled_on <= end:
+            code = StatusCode.SETTLED
+        elif loan.written_off_on is not None and loan.written_off_on <= end:
+            code = StatusCode.ENDED
+        elif days_past_due > 0:
+            code = overdue_code(days_past_due)
+        elif scheduled > 0:
+            code = StatusCode.NORMAL
+        else:
+            code = StatusCode.NO_PAYMENT_DUE
+        found.append(
+            MonthStatus(
+                loan.loan_id,
+                month,
+                end,
+                code,
+                days_past_due,
+                balance,
+                past_due,
+                overdue_count,
+                scheduled,
+                paid_in_month,
+                oldest_unpaid + timedelta(days=1) if oldest_unpaid is not None else None,
+                pay_dates[last_index - 1] if last_index else None,
+            )
+        )
+    return found
+
+
 def history(loan: LoanFacts, month: str, months: int = bounds.bureau_history_months) -> str:
     """The status codes of the ``months`` months ending with ``month``, oldest first (``month`` last)."""
-    return "".join(month_status(loan, item).code.value for item in months_back(month, months))
+    return "".join(status.code.value for status in statuses(loan, months_back(month, months)))
 
 
 # -- records -------------------------------------------------------------------------------------------------
@@ -312,6 +414,7 @@ class MonthlyPerformance:
     history: str  # 60 codes, oldest first
     identity: Identity
     loan: LoanFacts
+    days_history: tuple[int, ...] = ()  # days past due at each of the same 60 month ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,13 +560,13 @@ def build_month(
             refused.append(problem)
             continue
         identity = identities[loan.party_id]
-        status = month_status(loan, month)
+        derived = statuses(loan, window)
+        status = derived[-1]
         corrections: list[Correction] = []
-        for earlier in window[:-1]:
+        for earlier, now in zip(window[:-1], derived[:-1], strict=True):
             previous = reported.get((loan.loan_id, earlier))
             if previous is None:
                 continue
-            now = month_status(loan, earlier)
             if now.reported() != (
                 previous.code,
                 previous.days_past_due,
@@ -494,7 +597,15 @@ def build_month(
             continue
         if start <= loan.disbursed_on <= end:
             records.append(AccountOpened(loan, identity))
-        records.append(MonthlyPerformance(status, history(loan, month), identity, loan))
+        records.append(
+            MonthlyPerformance(
+                status,
+                "".join(item.code.value for item in derived),
+                identity,
+                loan,
+                tuple(item.days_past_due for item in derived),
+            )
+        )
         if loan.settled_on is not None and start <= loan.settled_on <= end:
             kind = EventKind.EARLY_SETTLEMENT if loan.settled_on < loan.maturity_on else EventKind.SETTLEMENT
             paid = sum(

@@ -90,8 +90,8 @@ from fengkong.reporting.bureau import (
     MonthlyPerformance,
     MonthStatus,
     StatusCode,
-    month_status,
     months_back,
+    statuses,
 )
 
 RECORD_LENGTH: Final = 426
@@ -153,17 +153,28 @@ def account_status(status: MonthStatus) -> str:
 
 
 def _profile_code(status: MonthStatus) -> str:
-    if status.code is StatusCode.NOT_OPEN:
+    return _profile_letter(status.code.value, status.days_past_due)
+
+
+def _profile_letter(code: str, days_past_due: int) -> str:
+    if code == StatusCode.NOT_OPEN.value:
         return "B"
-    if status.code is StatusCode.ENDED:
+    if code == StatusCode.ENDED.value:
         return "L"
-    return str(min(6, status.days_past_due // 30))
+    return str(min(6, days_past_due // 30))
 
 
 def payment_history_profile(loan: LoanFacts, month: str) -> str:
     """The 24 months before ``month``, most recent first (Metro 2's order)."""
     months = months_back(month, bounds.bureau_metro2_history_months + 1)[:-1]
-    return "".join(_profile_code(month_status(loan, item)) for item in reversed(months))
+    return "".join(_profile_code(status) for status in reversed(statuses(loan, months)))
+
+
+def profile_from_history(history: str, days_history: Sequence[int]) -> str:
+    """The same profile read from a monthly record's 60-month history (its last entry is the month itself)."""
+    width = bounds.bureau_metro2_history_months
+    pairs = list(zip(history, days_history, strict=True))[-(width + 1) : -1]
+    return "".join(_profile_letter(code, days) for code, days in reversed(pairs))
 
 
 def _yuan(fen: int) -> int:
@@ -178,6 +189,7 @@ def base_segment(
     furnisher_id: str,
     generated_at: datetime,
     correction: bool,
+    profile: str | None = None,
 ) -> str:
     record = _Record()
     record.digits(1, 4, f"{RECORD_LENGTH:04d}")
@@ -199,7 +211,9 @@ def base_segment(
     record.alpha(124, 2, status_code, "account_status")
     if status_code == "13":
         record.alpha(126, 1, "0", "payment_rating")
-    record.alpha(127, 24, payment_history_profile(loan, status.month), "payment_history_profile")
+    if profile is None:
+        profile = payment_history_profile(loan, status.month)
+    record.alpha(127, 24, profile, "payment_history_profile")
     record.number(155, 9, _yuan(status.balance_fen), "balance")
     record.number(164, 9, _yuan(status.past_due_fen), "past_due")
     record.number(173, 9, _yuan(status.balance_fen) if status_code == "97" else 0, "charge_off")
@@ -255,7 +269,7 @@ def trailer(base_count: int, statuses: Counter[str], births: int) -> str:
 def render(month: BureauMonth, furnisher_id: str, generated_at: datetime, reporter_name: str = "") -> str:
     """The file's text: header, Base Segments (monthly records and corrections, in account order), trailer."""
     lines = [header(month, reporter_name or furnisher_id, generated_at)]
-    statuses: Counter[str] = Counter()
+    status_counts: Counter[str] = Counter()
     segments: Sequence[MonthlyPerformance | Correction] = [
         record for record in month.records if isinstance(record, MonthlyPerformance | Correction)
     ]
@@ -263,6 +277,13 @@ def render(month: BureauMonth, furnisher_id: str, generated_at: datetime, report
         identity = item.identity
         if not identity.name_latin or not identity.id_number:
             raise InvariantError(f"account {item.loan.loan_id} reached the Metro 2 file without its identity")
+        # a monthly record carries its 60-month history: the profile is read from it, not derived again
+        profile = (
+            profile_from_history(item.history, item.days_history)
+            if isinstance(item, MonthlyPerformance)
+            and len(item.days_history) > bounds.bureau_metro2_history_months
+            else None
+        )
         line = base_segment(
             item.status,
             item.loan,
@@ -271,8 +292,9 @@ def render(month: BureauMonth, furnisher_id: str, generated_at: datetime, report
             furnisher_id,
             generated_at,
             correction=isinstance(item, Correction),
+            profile=profile,
         )
-        statuses[line[123:125]] += 1
+        status_counts[line[123:125]] += 1
         lines.append(line)
-    lines.append(trailer(len(segments), statuses, len(segments)))
+    lines.append(trailer(len(segments), status_counts, len(segments)))
     return "\n".join(lines) + "\n"

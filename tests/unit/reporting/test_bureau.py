@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fengkong.errors import InputError
 from fengkong.reporting import metro2, pboc
@@ -18,8 +20,10 @@ from fengkong.reporting.bureau import (
     BureauPolicy,
     Correction,
     EventKind,
+    LoanFacts,
     MonthlyPerformance,
     Notice,
+    PaymentLine,
     SpecialEvent,
     StatusCode,
     build_month,
@@ -28,6 +32,7 @@ from fengkong.reporting.bureau import (
     months_back,
     overdue_code,
     parse_month,
+    statuses,
 )
 from tests.unit.reporting import book
 
@@ -229,3 +234,64 @@ def test_a_field_that_would_break_the_file_is_refused_naming_it() -> None:
     with pytest.raises(InputError) as caught:
         metro2.render(built, "FK", book.GENERATED_AT)
     assert caught.value.field == "loan_id"
+
+
+@st.composite
+def loans(draw: st.DrawFn) -> LoanFacts:
+    opened = date(2024, 1, 1) + timedelta(days=draw(st.integers(0, 800)))
+    count = draw(st.integers(1, 12))
+    schedule = book.monthly(date(opened.year, opened.month, 1) + timedelta(days=40), count, 10_000, 700)
+    schedule = tuple(
+        replace(item, due_on=date(item.due_on.year, item.due_on.month, draw(st.integers(1, 28))))
+        for item in schedule
+    )
+    payments: list[PaymentLine] = []
+    for item in schedule:
+        how = draw(st.sampled_from(["on_time", "late", "partial", "never", "waived"]))
+        shift = {"on_time": 0, "late": draw(st.integers(1, 200)), "partial": draw(st.integers(-5, 90))}.get(
+            how, 0
+        )
+        when = item.due_on + timedelta(days=shift)
+        if how in {"on_time", "late"}:
+            payments += book.pay(item, when)
+        elif how == "partial":
+            payments.append(PaymentLine(when, item.number, "interest", item.interest_fen))
+            payments.append(PaymentLine(when + timedelta(days=3), item.number, "principal", 4_000))
+        elif how == "waived":
+            payments.append(PaymentLine(item.due_on, item.number, "principal", item.principal_fen))
+            payments.append(PaymentLine(item.due_on, item.number, "waived_interest", item.interest_fen))
+    payments.append(PaymentLine(opened + timedelta(days=90), 0, "penalty", draw(st.integers(1, 500))))
+    ending = draw(st.sampled_from([None, "settled", "written_off"]))
+    ended_on = opened + timedelta(days=draw(st.integers(30, 900)))
+    return LoanFacts(
+        "L-P",
+        "P-1",
+        "installment",
+        "CNY",
+        10_000 * count,
+        opened,
+        schedule,
+        tuple(payments),
+        settled_on=ended_on if ending == "settled" else None,
+        written_off_on=ended_on if ending == "written_off" else None,
+    )
+
+
+@given(loans(), st.sampled_from(["2024-06", "2025-03", "2026-06", "2027-01"]))
+def test_the_one_pass_statuses_equal_the_month_by_month_reference(loan: LoanFacts, month: str) -> None:
+    window = months_back(month, 60)
+    assert statuses(loan, window) == [month_status(loan, item) for item in window]
+    assert history(loan, month) == "".join(month_status(loan, item).code.value for item in window)
+    built = build_month(
+        month,
+        [loan],
+        book.IDENTITIES,
+        {"L-P": [Notice("L-P", "delinquency", date(2024, 1, 1))]},
+        {},
+        BureauPolicy(notice_lead_days=0),
+    )
+    for record in built.records:
+        if isinstance(record, MonthlyPerformance):
+            assert metro2.profile_from_history(record.history, record.days_history) == (
+                metro2.payment_history_profile(loan, month)
+            )
