@@ -13,6 +13,7 @@ from fengkong.cli import (
     ingest,  # noqa: F401
     models,  # noqa: F401
     prepay,  # noqa: F401
+    privacy,  # noqa: F401
     scam,  # noqa: F401
     schedule,  # noqa: F401
     scorecard,  # noqa: F401

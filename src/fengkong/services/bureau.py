@@ -143,21 +143,15 @@ def _facts(
 def _identities(
     connection: sa.Connection, clock: Clock, keyring: Keyring, party_ids: set[str]
 ) -> dict[str, Identity]:
-    repository = PrivacyRepository(clock)
-    found: dict[str, Identity] = {}
-    for party_id in sorted(party_ids):
-        opened = {
-            str(row["field"]): privacy.unseal(
-                Sealed(str(row["key_id"]), bytes(row["nonce"]), bytes(row["ciphertext"])),
-                keyring,
-                party_id,
-                str(row["field"]),
-            )
-            for row in repository.values_of(connection, party_id)
-        }
-        if opened:
-            found[party_id] = Identity(opened.get("name"), opened.get("id_number"), opened.get("name_latin"))
-    return found
+    opened: dict[str, dict[str, str]] = {}
+    for row in PrivacyRepository(clock).values_for_parties(connection, sorted(party_ids)):
+        party_id, field = str(row["party_id"]), str(row["field"])
+        sealed = Sealed(str(row["key_id"]), bytes(row["nonce"]), bytes(row["ciphertext"]))
+        opened.setdefault(party_id, {})[field] = privacy.unseal(sealed, keyring, party_id, field)
+    return {
+        party_id: Identity(values.get("name"), values.get("id_number"), values.get("name_latin"))
+        for party_id, values in opened.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from fengkong import bounds
-from fengkong.clock import Clock, format_timestamp, require_utc
+from fengkong.clock import Clock, SystemClock, format_timestamp, require_utc
 from fengkong.compliance import privacy
 from fengkong.compliance.privacy import (
     INDEXED_FIELDS,
@@ -39,6 +39,8 @@ from fengkong.compliance.privacy import (
 )
 from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, NotFoundError
 from fengkong.money import Money
+from fengkong.services.database import resolve_database_url
+from fengkong.store.config import make_engine
 from fengkong.store.privacy import PrivacyRepository
 from fengkong.store.repositories import OutboxRepository
 
@@ -480,3 +482,38 @@ def export_subject(
             for row in loans
         ],
     }
+
+
+# -- jobs on a database URL (the command line) ---------------------------------------------------------------
+
+
+def rotate_keys_at(database_url: str | None, environ: Mapping[str, str] | None = None) -> RotationReport:
+    """:func:`rotate_keys` on the database at ``database_url`` with the keyring from the environment."""
+    keyring = keyring_from_environment(environ)
+    engine = make_engine(resolve_database_url(database_url))
+    try:
+        return rotate_keys(engine, SystemClock(), keyring)
+    finally:
+        engine.dispose()
+
+
+def purge_expired_at(database_url: str | None, purge_id: str, business_date: date) -> PurgeReport:
+    """:func:`purge_expired` on the database at ``database_url`` (no keys needed: nothing is opened)."""
+    engine = make_engine(resolve_database_url(database_url))
+    try:
+        return purge_expired(engine, SystemClock(), purge_id, business_date)
+    finally:
+        engine.dispose()
+
+
+def export_subject_at(
+    database_url: str | None, party_id: str, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """:func:`export_subject` on the database at ``database_url``, in its own transaction."""
+    keyring = keyring_from_environment(environ)
+    engine = make_engine(resolve_database_url(database_url))
+    try:
+        with engine.begin() as connection:
+            return export_subject(connection, SystemClock(), keyring, party_id)
+    finally:
+        engine.dispose()

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.errors import InvariantError
 from fengkong.store import tables
@@ -76,6 +77,21 @@ class PrivacyRepository:
             sa.select(table).where(table.c.party_id == party_id).order_by(table.c.field)
         ).mappings()
         return [dict(row) for row in rows]
+
+    def values_for_parties(self, connection: sa.Connection, party_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Sealed rows of every party in ``party_ids`` (queried in chunks), ordered by party and field."""
+        table = privacy_values
+        found: list[dict[str, Any]] = []
+        ordered = sorted(set(party_ids))
+        step = bounds.loan_lookup_ids_per_query_max
+        for first in range(0, len(ordered), step):
+            rows = connection.execute(
+                sa.select(table)
+                .where(table.c.party_id.in_(ordered[first : first + step]))
+                .order_by(table.c.party_id, table.c.field)
+            ).mappings()
+            found += [dict(row) for row in rows]
+        return found
 
     def parties_by_index(self, connection: sa.Connection, field: str, blind_index: str) -> list[str]:
         """Party IDs whose ``field`` has this blind index (the identity graph's join)."""

@@ -267,3 +267,53 @@ def test_no_personal_data_reaches_the_chain_log(db: tuple[sa.Engine, Path], cloc
     assert (
         stored_identity["action"] == "identity_stored" and len(stored_identity["commitments"]["phone"]) == 64
     )
+
+
+def test_the_privacy_jobs_run_from_the_command_line(
+    db: tuple[sa.Engine, Path], clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from typer.testing import CliRunner
+
+    import fengkong.cli.privacy  # noqa: F401 - registers the commands
+    from fengkong.cli.main import app
+
+    engine, path = db
+    register_all(engine, clock, ring("k1", "k1"))
+    with engine.begin() as connection:
+        service.end_relationship(
+            connection, clock, "bob", date(2020, 1, 1), privacy.load_retention_schedule()
+        )
+    engine.dispose()
+    url = f"sqlite:///{path}"
+
+    def encoded(byte: int) -> str:
+        return base64.b64encode(bytes([byte]) * 32).decode()
+
+    monkeypatch.setenv("FENGKONG_DATA_KEYS", f"k1:{encoded(ord('1'))},k2:{encoded(ord('2'))}")
+    monkeypatch.setenv("FENGKONG_DATA_KEY_ACTIVE", "k2")
+    monkeypatch.setenv("FENGKONG_PSEUDONYM_KEY", f"p1:{encoded(7)}")
+    runner = CliRunner()
+    rotated = runner.invoke(app, ["privacy", "rotate", "--database-url", url])
+    assert rotated.exit_code == 0, rotated.output
+    assert json.loads(rotated.stdout) == {"resealed": 9, "rows_by_key": {"k2": 9}}
+    purged = runner.invoke(
+        app, ["privacy", "purge", "--database-url", url, "--purge-id", "p-1", "--date", "2026-03-01"]
+    )
+    assert purged.exit_code == 0 and json.loads(purged.stdout)["party_ids"] == ["bob"]
+    assert "李四" not in purged.stdout
+    out = tmp_path / "alice.json"
+    exported = runner.invoke(
+        app, ["privacy", "export", "--database-url", url, "--party-id", "alice", "--out", str(out)]
+    )
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(out.read_text(encoding="utf-8"))["personal_data"]["phone"]["value"] == "+8613800000001"
+    bad = runner.invoke(
+        app, ["privacy", "purge", "--database-url", url, "--purge-id", "p-2", "--date", "soon"]
+    )
+    assert bad.exit_code == 2 and "date" in bad.output and "Traceback" not in bad.output
+    nobody = runner.invoke(
+        app, ["privacy", "export", "--database-url", url, "--party-id", "nobody", "--out", str(out)]
+    )
+    assert nobody.exit_code == 2
