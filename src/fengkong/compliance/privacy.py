@@ -373,11 +373,18 @@ def _mask_phone_match(match: re.Match[str]) -> str:
 
 
 class MaskingFilter(logging.Filter):
-    """A logging filter that masks ID and phone numbers in every record's message before it is written."""
+    """A logging filter that masks ID and phone numbers in every record's message, and in the text of its
+    exception, before it is written. Attach it to the handlers (a filter on a logger sees only the records
+    logged on that very logger)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = mask_text(record.getMessage())
         record.args = None
+        if record.exc_info:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
         return True
 
 

@@ -167,6 +167,27 @@ def test_the_logging_filter_masks_messages_and_their_arguments(caplog: pytest.Lo
     assert "13800000001" not in caplog.text.replace("-", "") and ID_A not in caplog.text
 
 
+def test_the_logging_filter_masks_exception_text_too() -> None:
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(privacy.MaskingFilter())
+    logger = logging.getLogger("fengkong.test.privacy.exceptions")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError(f"bad phone {PHONE_A} for ID {ID_A}")
+        except ValueError:
+            logger.exception("lookup failed")
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "ValueError: bad phone 138****0001 for ID 110101********1233" in written
+    assert ID_A not in written and "0000-0001" not in written
+
+
 @given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
 def test_no_mobile_number_survives_masking(number: str) -> None:
     masked = privacy.mask_text(f"电话{number}，谢谢")
