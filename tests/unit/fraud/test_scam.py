@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from fengkong.cli import scam as scam_cli  # noqa: F401  (registers the command)
@@ -225,3 +227,51 @@ def test_cli_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="empty") as raised:
         check_text(file=empty, on=ON)
     assert raised.value.field == "file"
+
+
+_PIECES = st.sampled_from(
+    [
+        "客服",
+        "热线",
+        "注销",
+        "學生",
+        "贷款",
+        "转账",
+        "安全账户",
+        "示例花",
+        "(wang)",
+        "四零零",
+        "壹",
+        "O",
+        "l",
+        "-",
+        " ",
+        "*",
+        "☎",
+        "\u20e3",
+        "+86",
+        "0086",
+        "，",
+        "。",
+    ]
+)
+
+
+@given(
+    st.lists(
+        st.one_of(_PIECES, st.text(alphabet="0123456789", min_size=1, max_size=12), st.text(max_size=5)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_any_text_gets_a_verdict(detector: ScamDetector, pieces: list[str]) -> None:
+    """Whatever the text — digits in any grouping, symbols, numerals, scripts — the check answers."""
+    text = "".join(pieces)
+    if not text.strip():
+        return
+    result = detector.check(text, ON)
+    assert 0.0 <= result.score <= 1.0
+    assert result.verdict is Verdict.of_score(result.score)
+    for number in result.numbers:
+        assert number.raw and number.raw in text
+    json.dumps(result.to_json(), ensure_ascii=False)
