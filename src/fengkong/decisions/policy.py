@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import cel
 
@@ -131,10 +131,9 @@ class Rule:
     program: Any = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleResult:
+class RuleResult(NamedTuple):
     """What one rule did: fired, passed, missing (a value it reads is missing), error or not run; the
-    values it read, in the order of ``Rule.variables``."""
+    values it read, in the order of ``Rule.variables``. A named tuple: one is made per rule per decision."""
 
     rule_id: str
     status: RuleStatus
@@ -148,17 +147,22 @@ class RuleResult:
 
 def evaluate_rule(rule: Rule, values: Mapping[str, object]) -> RuleResult:
     """Run one rule over ``values`` (every variable it reads must be a key; None is a missing value)."""
-    read = tuple((name, values[name]) for name in rule.variables)
-    if any(value is None for _name, value in read):
-        status: RuleStatus = "fired" if rule.if_missing == "fire" else "missing"
-        return RuleResult(rule.rule_id, status, read)  # type: ignore[arg-type]
+    read: dict[str, Any] = {name: values[name] for name in rule.variables}
+    if None in read.values():
+        return RuleResult(
+            rule.rule_id, "fired" if rule.if_missing == "fire" else "missing", tuple(read.items())
+        )
     try:
-        result = rule.program.execute(dict(read))
+        result = rule.program.execute(read)
     except (TypeError, ValueError, RuntimeError, ZeroDivisionError, OverflowError) as error:
-        return RuleResult(rule.rule_id, "error", read, str(error).splitlines()[0])  # type: ignore[arg-type]
-    if not isinstance(result, bool):
-        return RuleResult(rule.rule_id, "error", read, f"returned {type(result).__name__}, not a boolean")  # type: ignore[arg-type]
-    return RuleResult(rule.rule_id, "fired" if result else "passed", read)  # type: ignore[arg-type]
+        return RuleResult(rule.rule_id, "error", tuple(read.items()), str(error).splitlines()[0])
+    if result is True:
+        return RuleResult(rule.rule_id, "fired", tuple(read.items()))
+    if result is False:
+        return RuleResult(rule.rule_id, "passed", tuple(read.items()))
+    return RuleResult(
+        rule.rule_id, "error", tuple(read.items()), f"returned {type(result).__name__}, not a boolean"
+    )
 
 
 def rule_outcome(rule: Rule, result: RuleResult) -> tuple[Outcome, str] | None:
