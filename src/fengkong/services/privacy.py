@@ -76,6 +76,13 @@ def _audit(
     )
 
 
+def _field(name: str) -> Field:
+    try:
+        return Field(name)
+    except ValueError as error:
+        raise InputError(f"unknown field; one of {[f.value for f in Field]}", field="field") from error
+
+
 # -- identities ----------------------------------------------------------------------------------------------
 
 
@@ -138,7 +145,7 @@ def parties_with(
     connection: sa.Connection, clock: Clock, keyring: Keyring, field: str, value: str
 ) -> list[str]:
     """Party IDs whose ``field`` (``id_number`` or ``phone``) equals ``value`` after normalising."""
-    field_name = Field(field)
+    field_name = _field(field)
     if field_name not in INDEXED_FIELDS:
         raise InputError(f"only {sorted(f.value for f in INDEXED_FIELDS)} are indexed", field="field")
     index = privacy.blind_index(field_name, privacy.normalise(field_name, value), keyring.pseudonym)
@@ -192,7 +199,10 @@ def reveal(
     at: datetime | None = None,
 ) -> Revealed | ConsentRefused:
     """Open ``fields`` of ``party_id`` for ``use`` (by ``partner``); the refusal when there is no consent."""
-    purpose = Use(use)
+    try:
+        purpose = Use(use)
+    except ValueError as error:
+        raise InputError(f"unknown use; one of {[u.value for u in Use]}", field="use") from error
     instant = require_utc(at) if at is not None else clock.now()
     repository = PrivacyRepository(clock)
     refusal = privacy.check_use(
@@ -200,7 +210,7 @@ def reveal(
     )
     if refusal is not None:
         return refusal
-    wanted = {Field(name).value for name in fields}
+    wanted = {_field(name).value for name in fields}
     rows = [row for row in repository.values_of(connection, party_id) if row["field"] in wanted]
     _audit(
         connection,

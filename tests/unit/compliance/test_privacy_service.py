@@ -93,6 +93,12 @@ def test_values_are_stored_sealed_and_the_identity_graph_joins_on_blind_indexes(
         assert service.masked_identity(connection, clock, keyring, "alice")["phone"] == "138****0001"
         with pytest.raises(InputError):
             service.parties_with(connection, clock, keyring, "name", "王小明")  # names are not indexed
+        with pytest.raises(InputError) as caught:
+            service.parties_with(connection, clock, keyring, "email", "x@example.com")
+        assert caught.value.field == "field"
+        with pytest.raises(InputError) as caught:
+            service.reveal(connection, clock, keyring, "alice", ["phone"], "selling")
+        assert caught.value.field == "use"
     engine.dispose()
     content = path.read_bytes()
     for form in plaintext_forms():
