@@ -116,6 +116,7 @@ def test_shares_that_do_not_add_up_to_the_whole_are_refused(
     st.sampled_from(sorted(SCHEDULED_METHODS)),
     st.sampled_from(list(DayCount)),
     st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.data(),
 )  # fmt: skip
 def test_every_installment_split_adds_up_and_every_funder_is_repaid_what_it_lent(
     drawn: tuple[JointFunding, Decimal],
@@ -124,9 +125,17 @@ def test_every_installment_split_adds_up_and_every_funder_is_repaid_what_it_lent
     method: RepaymentMethod,
     day_count: DayCount,
     start: date,
+    data: st.DataObject,
 ) -> None:
     funding, rate = drawn
-    terms = ProductTerms(ProductKind.INSTALLMENT, rate, method, day_count, installments=installments)
+    principal_grace, interest_grace, interest_free = (
+        min(value, installments - 1) for value in (data.draw(st.integers(0, 3)) for _ in range(3))
+    )
+    terms = ProductTerms(
+        ProductKind.INSTALLMENT, rate, method, day_count, installments=installments,
+        principal_grace_periods=principal_grace, interest_grace_periods=interest_grace,
+        interest_free_periods=interest_free,
+    )  # fmt: skip
     schedule = build_schedule(terms, Money(principal), start, rounding="ROUND_HALF_EVEN")
     joint = split_schedule(funding, schedule, rate)
     assert sum(joint.disbursed) == principal

@@ -36,12 +36,15 @@ def test_the_new_schedule_repays_exactly_the_balance_left_and_never_charges_more
 ) -> None:
     assume(not (method is RepaymentMethod.INTEREST_ONLY and mode is PrepaymentMode.SHORTEN_TERM))
     grace = data.draw(st.integers(0, installments - 1))
+    free = data.draw(st.integers(0, installments - 1))
+    interest_grace = data.draw(st.integers(0, installments - 1))
     terms = ProductTerms(
         ProductKind.INSTALLMENT, Decimal(rate_ppm) / 1_000_000, method, day_count,
-        installments=installments, principal_grace_periods=grace,
+        installments=installments, principal_grace_periods=grace, interest_free_periods=free,
+        interest_grace_periods=interest_grace,
     )  # fmt: skip
     schedule = build_schedule(terms, Money(principal), start, rounding="ROUND_HALF_EVEN")
-    paid = data.draw(st.integers(0, installments - 1))
+    paid = data.draw(st.integers(interest_grace, installments - 1))  # rolled interest paid first
     balance = schedule.principal if paid == 0 else schedule.installments[paid - 1].balance_after
     assume(balance.amount_minor >= 2)
     amount = data.draw(st.integers(1, balance.amount_minor - 1))
@@ -59,8 +62,15 @@ def test_the_new_schedule_repays_exactly_the_balance_left_and_never_charges_more
     assert [line.due for line in lines] == old_dues[: len(lines)]
     if mode is PrepaymentMode.REDUCE_INSTALLMENT:
         assert len(lines) == len(old_dues)
-    # a smaller balance never costs more interest (on the period's first day: same periods, less balance)
-    assert result.interest_after <= result.interest_before
+    # a smaller balance never costs more interest — but for each period's rounding to the fen, on a balance
+    # path that differs by the prepayment (a prepayment of a few fen can cost a fen of rounding). Except one
+    # case, by design: after interest-free periods an equal installment is larger than the remaining term
+    # needs, and reducing it to the annuity over that term repays more slowly than the old schedule would
+    # have (shortening the term is the choice that saves interest there).
+    if mode is PrepaymentMode.SHORTEN_TERM or not (free and method is RepaymentMethod.EQUAL_INSTALLMENT):
+        assert result.interest_after.amount_minor <= result.interest_before.amount_minor + len(lines)
+        if amount >= 100 * len(lines):
+            assert result.interest_after <= result.interest_before
     # fees are kept, moved to the new last installment when the term shortened
     assert sum(line.fee.amount_minor for line in lines) == sum(
         line.fee.amount_minor for line in schedule.installments[paid:]

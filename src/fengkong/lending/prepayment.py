@@ -24,7 +24,13 @@ interest in them); principal grace periods still repay no principal. A prepaymen
 interest from an interest grace is outstanding is refused (pay the rolled interest first).
 
 Fees scheduled on installments the shorter term no longer has move to its new last installment (never
-dropped silently; waiving them is a decision for the caller). The new schedule's principal is always the
+dropped silently; waiving them is a decision for the caller). Reducing the installment keeps every due date
+and the old schedule's effective end: an equal-installment schedule with interest-free periods repays its
+principal before its last due date (more of each installment goes to principal) and keeps its last
+installments at zero, :mod:`~fengkong.lending.schedule`'s rule; the new installment is the annuity over the
+periods up to that end, and the zero installments stay. That installment is larger than the rest of the
+term needs, so re-amortising it over that term can cost more interest than the old schedule would have
+charged: for such a loan, shortening the term is the choice that saves interest. The new schedule's principal is always the
 balance left, ``B − X``: :class:`~fengkong.domain.Schedule` checks it, and so do the tests.
 
 Not here: charging a prepayment fee (it would be its own :class:`~fengkong.domain.Fee`, counted in the
@@ -184,7 +190,9 @@ def recalculate(
     rate = Fraction(terms.annual_rate)
     remaining = schedule.installments[paid_installments:]
     first_number = remaining[0].number
-    last_number = remaining[-1].number
+    # the old schedule's effective end: its last installment still repaying principal (an equal installment
+    # with interest-free periods repays early and leaves zero installments after it)
+    last_number = max(line.number for line in remaining if line.principal.amount_minor > 0)
     new_balance = balance - prepayment.amount_minor
     repaying = last_number - max(paid_installments, terms.principal_grace_periods)
     kept = _kept_amount(terms, schedule, paid_installments, balance)
@@ -199,8 +207,13 @@ def recalculate(
     fees_carried = 0
     currency = schedule.principal.currency
     for line in remaining:
-        if left == 0:
+        if left == 0 and mode is PrepaymentMode.SHORTEN_TERM:
             fees_carried += line.fee.amount_minor
+            continue
+        if left == 0:  # reduce-installment keeps the old schedule's zero installments after its end
+            lines.append(Installment(len(lines) + 1, line.due, Money.zero(currency), Money.zero(currency),
+                                     line.fee, Money.zero(currency)))  # fmt: skip
+            period_start = line.due
             continue
         if line.number == first_number:
             before, after = _split_fractions(period_start, on, line.due, terms.day_count)
