@@ -30,8 +30,10 @@ principal before its last due date (more of each installment goes to principal) 
 installments at zero, :mod:`~fengkong.lending.schedule`'s rule; the new installment is the annuity over the
 periods up to that end, and the zero installments stay. That installment is larger than the rest of the
 term needs, so re-amortising it over that term can cost more interest than the old schedule would have
-charged: for such a loan, shortening the term is the choice that saves interest. The new schedule's principal is always the
-balance left, ``B − X``: :class:`~fengkong.domain.Schedule` checks it, and so do the tests.
+charged: for such a loan, shortening the term is the choice that saves interest.
+
+The new schedule's principal is always the balance left, ``B − X``: :class:`~fengkong.domain.Schedule`
+checks it, and so do the tests.
 
 Not here: charging a prepayment fee (it would be its own :class:`~fengkong.domain.Fee`, counted in the
 annualised rate), and the servicing state — :func:`fengkong.lending.servicing.apply_repayment` still prepays
