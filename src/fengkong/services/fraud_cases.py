@@ -7,7 +7,8 @@ two. Each takes the caller's connection, so an interception commits with the dec
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -23,6 +24,8 @@ from fengkong.fraud.interceptions import (
     InterceptionKind,
     case_for,
 )
+from fengkong.fraud.numbers import ChannelBook
+from fengkong.fraud.protection import ProtectionDecision, ProtectionParameters, ProtectionSignals, assess
 from fengkong.store import fraud_cases as store
 
 
@@ -124,3 +127,31 @@ def fraud_labels_known_at(connection: sa.Connection, as_of: datetime) -> tuple[F
         if len(page) < bounds.fraud_case_batch_rows_max:
             return tuple(labels)
         after = (page[-1].known_at, page[-1].case_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedDisbursement:
+    """The protection decision for a disbursement and, when it was held, the case it opened."""
+
+    decision: ProtectionDecision
+    case: FraudCase | None
+
+
+def protect_disbursement(
+    connection: sa.Connection,
+    signals: ProtectionSignals,
+    book: ChannelBook,
+    lender_brand: str,
+    on: date,
+    interception_id: str,
+    subject_id: str,
+    kind: InterceptionKind = InterceptionKind.DRAW,
+    parameters: ProtectionParameters | None = None,
+) -> ProtectedDisbursement:
+    """Assess a disbursement for coerced borrowing; a hold is logged as an interception with its case (in
+    the caller's transaction, so the hold and the log commit together)."""
+    decision = assess(signals, book, lender_brand, on, parameters)
+    if not decision.hold:
+        return ProtectedDisbursement(decision, None)
+    case = intercept(connection, decision.interception(signals, interception_id, subject_id, kind))
+    return ProtectedDisbursement(decision, case)

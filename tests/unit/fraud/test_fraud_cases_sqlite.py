@@ -3,6 +3,7 @@ domain rules of fengkong.fraud.interceptions."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -75,8 +76,6 @@ def test_the_database_refuses_a_reviewed_case_without_outcome(engine: sa.Engine)
     ],
 )
 def test_a_bad_interception_is_refused_naming_the_field(change: dict[str, object], field: str) -> None:
-    import dataclasses
-
     values = {f.name: getattr(interception(1), f.name) for f in dataclasses.fields(interception(1))}
     values.update(change)
     with pytest.raises(InputError) as raised:
@@ -109,3 +108,43 @@ def test_labels_known_at_never_include_a_later_review() -> None:
     assert [(label.party_id, label.is_fraud) for label in known] == [("P2", False), ("P1", True)]
     assert all(label.known_at >= label.observed_at for label in known)
     assert InterceptionKind("transfer") is InterceptionKind.TRANSFER
+
+
+def test_a_protection_hold_is_logged_with_its_case_and_a_clear_draw_is_not(engine: sa.Engine) -> None:
+    from fengkong.fraud.numbers import load_channels
+    from fengkong.fraud.protection import ProtectionSignals
+    from fengkong.services import fraud_cases
+    from fengkong.store import fraud_cases as store
+
+    coerced = ProtectionSignals(
+        party_id="P7",
+        product="revolving",
+        amount_fen=1_000_000,
+        limit_fen=1_000_000,
+        used_before_fen=0,
+        requested_at=T0,
+        device_first_seen_at=T0 - timedelta(minutes=30),
+        products_borrowed_24h=("installment",),
+        destination_known=False,
+    )
+    book = load_channels()
+    with engine.begin() as connection:
+        held = fraud_cases.protect_disbursement(
+            connection, coerced, book, "风控示例金融", T0.date(), "icp-7", "draw-7"
+        )
+        clear = fraud_cases.protect_disbursement(
+            connection,
+            dataclasses.replace(
+                coerced, party_id="P8", amount_fen=100_000, destination_known=True, products_borrowed_24h=()
+            ),
+            book,
+            "风控示例金融",
+            T0.date(),
+            "icp-8",
+            "draw-8",
+        )
+    assert held.decision.hold and held.case is not None and held.case.case_id == "case:icp-7"
+    assert not clear.decision.hold and clear.case is None
+    with engine.connect() as connection:
+        assert store.get_interception(connection, "icp-7").action == "held"
+        assert [c.case_id for c in fraud_cases.review_queue(connection)] == ["case:icp-7"]
