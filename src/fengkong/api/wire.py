@@ -82,6 +82,10 @@ class _Response(BaseModel):
 
 
 class AcceptRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"loan_id": "LN-1"}]}
+    )
+
     loan_id: LoanId | None = Field(
         default=None, description="The ID of the loan to book (required for an offer with a schedule)"
     )
@@ -104,6 +108,16 @@ DrawMethod = Literal["equal-installment", "equal-principal", "interest-only", "f
 
 
 class DrawRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"draw_id": "D-1", "line_offer_id": "LINE-1", "amount": "3000.00", "installments": 3}
+            ]
+        },
+    )
+
     draw_id: DrawId
     line_offer_id: OfferId
     amount: PositiveAmount
@@ -128,6 +142,12 @@ class DrawResponse(_Response):
 
 
 class RepaymentRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"repayment_id": "R-1", "loan_id": "LN-1", "amount": "2106.30"}]},
+    )
+
     repayment_id: RepaymentId
     loan_id: LoanId
     amount: PositiveAmount
@@ -197,6 +217,10 @@ class ScheduleResponse(_Response):
 
 
 class PayoffRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"on": "2026-03-02"}]}
+    )
+
     on: date | None = Field(default=None, description="The business date of the payoff (default: today)")
 
 
@@ -214,7 +238,28 @@ class PayoffResponse(_Response):
 # -- events ------------------------------------------------------------------------------------------------
 
 
+EVENT_EXAMPLE: Final[dict[str, Any]] = {  # fictitious parties; an IP from the documentation range (RFC 5737)
+    "event_id": "ord-2026-000001",
+    "event_type": "order_placed",
+    "occurred_at": "2026-03-01T11:58:02.125+08:00",
+    "source": "food-app",
+    "subjects": {"consumer": "P000123", "merchant": "B000045"},
+    "attributes": {
+        "order_id": "O-88812",
+        "amount": "36.50",
+        "category": "food",
+        "pay_method": "bnpl",
+        "device_id": "dev-7f3a",
+        "ip": "203.0.113.7",
+    },
+}
+
+
 class EventsRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"events": [EVENT_EXAMPLE]}]}
+    )
+
     events: list[Any] = Field(
         min_length=1,
         max_length=bounds.api_events_per_request_max,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from fengkong.clock import FixedClock
+from fengkong.clock import FixedClock, start_of_business_day
+from fengkong.compliance.caps import default_cap_policy
 from fengkong.ledger.accounts import CASH_CLEARING
+from fengkong.lending.delinquency import DelinquencyPolicy
 from fengkong.money import Money
 from fengkong.services import ledger as ledger_service
+from fengkong.services import loans as loans_service
 from fengkong.store.ledger import LedgerRepository
 from tests.unit.api.conftest import NOW, TODAY, keep, line_offer, loan_offer
 from tests.unit.api.testclient import TestClient
@@ -263,3 +266,44 @@ def test_drawing_on_a_loan_offer_or_accepting_a_draw_is_refused(
     accept_draw = post(client, "/v1/offers/draw:D-1/accept", {"loan_id": "X"})
     assert accept_draw.status_code == 422
     assert accept_draw.json()["field"] == "offer_id"
+
+
+def test_a_drawn_loan_is_serviced_by_the_close_of_business_and_repaid_through_the_api(
+    client: TestClient, engine: sa.Engine, clock: FixedClock
+) -> None:
+    """A draw is an ordinary loan: closing days makes its first installment due and then overdue; the API
+    shows the dues and the days past due, and a repayment pays them in the allocation order."""
+    keep(engine, clock, line_offer("LINE-1", 1_000_000))
+    post(client, "/v1/offers/LINE-1/accept", {})
+    post(
+        client,
+        "/v1/draws",
+        {"draw_id": "D-1", "line_offer_id": "LINE-1", "amount": "3000.00", "installments": 3},
+    )
+    first_due = date.fromisoformat(client.get("/v1/loans/D-1").json()["next_due_on"])
+    last = first_due + timedelta(days=3)
+    closed = loans_service.close_business_days(
+        engine, clock, TODAY + timedelta(days=1), last, DelinquencyPolicy(), default_cap_policy()
+    )
+    assert closed[-1].business_date == last
+    clock.set(start_of_business_day(last) + timedelta(hours=10))
+
+    loan = client.get("/v1/loans/D-1").json()
+    assert loan["closed_through"] == last.isoformat()
+    assert loan["days_past_due"] == 3
+    owed = fen(loan["due"]["principal"]) + fen(loan["due"]["interest"]) + fen(loan["penalty_outstanding"])
+    first_row = client.get("/v1/loans/D-1/schedule").json()["rows"][0]
+    assert fen(loan["due"]["principal"]) == fen(first_row["principal"])
+    assert fen(loan["penalty_outstanding"]) > 0  # three days of penalty interest on the overdue principal
+
+    paid = post(
+        client, "/v1/repayments", {"repayment_id": "R-1", "loan_id": "D-1", "amount": Money(owed).format()}
+    )
+    parts = {name: fen(amount) for name, amount in paid.json()["parts"].items()}
+    assert parts["penalty"] == fen(loan["penalty_outstanding"])
+    assert parts["interest"] == fen(loan["due"]["interest"])
+    assert parts["principal"] == fen(loan["due"]["principal"])
+    after = client.get("/v1/loans/D-1").json()
+    assert after["due"] == {"principal": "0.00", "interest": "0.00", "fee": "0.00"}
+    assert after["penalty_outstanding"] == "0.00"
+    assert trial_balance_is_zero(engine, clock)
