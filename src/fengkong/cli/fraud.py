@@ -3,9 +3,13 @@
 ::
 
     fengkong fraud rings --lake DIR [--as-of 2026-03-01T00:00:00+00:00] [--format json]
+    fengkong fraud cases [--url URL] [--limit 100] [--format json]
+    fengkong fraud review CASE_ID --outcome fraud|not_fraud --reviewer NAME [--url URL]
 
-Only edges received at or before ``--as-of`` (default: the lake's last receipt) are used. Exit codes: ``0``
-done; ``2`` bad input (the field and the reason are printed on stderr).
+Rings: only edges received at or before ``--as-of`` (default: the lake's last receipt) are used. Cases: the
+open review cases, oldest first; a review closes one, and its outcome is a fraud label from that moment.
+Exit codes: ``0`` done; ``1`` the case was already reviewed otherwise; ``2`` bad input or an unknown case
+(the field and the reason are printed on stderr).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fengkong.cli.common import EXIT_BAD_INPUT, OutputFormat
+from fengkong.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, OutputFormat, fail
 from fengkong.cli.main import app
-from fengkong.errors import FengkongError, InputError
+from fengkong.errors import ConflictError, FengkongError, InputError
 from fengkong.services.fraud import ring_report
+from fengkong.services.fraud_cases import CaseOutcome, FraudCase, open_cases_in, review_in
 
-fraud_app = typer.Typer(help="Anti-fraud: the identity graph and its rings.")
+fraud_app = typer.Typer(help="Anti-fraud: the identity graph and its rings, the review-case queue.")
 app.add_typer(fraud_app, name="fraud")
 
 
@@ -61,3 +66,64 @@ def rings(
     for ring in report.snapshot.rings:
         table.add_row(ring.ring_id, str(ring.size), f"{ring.density:.2f}", str(ring.device_count))
     Console().print(table)
+
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url", help="database URL (default: $FENGKONG_DATABASE_URL, else sqlite:///fengkong.sqlite)"
+    ),
+]
+
+
+def _case_json(case: FraudCase) -> dict[str, object]:
+    return {
+        "case_id": case.case_id,
+        "party_id": case.party_id,
+        "interception_id": case.interception_id,
+        "status": case.status.value,
+        "outcome": None if case.outcome is None else case.outcome.value,
+        "opened_at": case.opened_at.isoformat(),
+        "reviewed_at": None if case.reviewed_at is None else case.reviewed_at.isoformat(),
+        "reviewer": case.reviewer,
+    }
+
+
+@fraud_app.command("cases")
+def cases(
+    url: UrlOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="cases to list (oldest first)")] = 100,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
+) -> None:
+    """The open fraud review cases, oldest first."""
+    try:
+        queue = open_cases_in(url, limit)
+    except FengkongError as error:
+        raise fail(error) from error
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([_case_json(case) for case in queue], ensure_ascii=False))
+        return
+    table = Table(title=f"{len(queue)} open fraud cases")
+    for column in ("case", "party", "opened at"):
+        table.add_column(column)
+    for case in queue:
+        table.add_row(case.case_id, case.party_id, case.opened_at.isoformat())
+    Console().print(table)
+
+
+@fraud_app.command("review")
+def review(
+    case_id: Annotated[str, typer.Argument(help="the case to close")],
+    outcome: Annotated[CaseOutcome, typer.Option("--outcome", help="fraud or not_fraud")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="who decided")],
+    url: UrlOption = None,
+) -> None:
+    """Close an open case with its outcome (a fraud label from now on)."""
+    try:
+        closed = review_in(url, case_id, outcome, reviewer)
+    except ConflictError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_FAILED) from error
+    except FengkongError as error:
+        raise fail(error) from error
+    typer.echo(json.dumps(_case_json(closed), ensure_ascii=False))

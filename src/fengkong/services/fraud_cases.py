@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from fengkong import bounds
+from fengkong.clock import Clock, SystemClock
 from fengkong.errors import BoundExceededError
 from fengkong.fraud.interceptions import (
     CaseOutcome,
@@ -27,6 +28,21 @@ from fengkong.fraud.interceptions import (
 from fengkong.fraud.numbers import ChannelBook
 from fengkong.fraud.protection import ProtectionDecision, ProtectionParameters, ProtectionSignals, assess
 from fengkong.store import fraud_cases as store
+from fengkong.store.config import database_url, make_engine
+
+__all__ = [  # the values the command line reads through this use-case module
+    "CaseOutcome",
+    "FraudCase",
+    "ProtectedDisbursement",
+    "fraud_labels_known_at",
+    "intercept",
+    "open_case",
+    "open_cases_in",
+    "protect_disbursement",
+    "review",
+    "review_in",
+    "review_queue",
+]
 
 
 def _interception_record(interception: Interception) -> store.InterceptionRecord:
@@ -155,3 +171,25 @@ def protect_disbursement(
         return ProtectedDisbursement(decision, None)
     case = intercept(connection, decision.interception(signals, interception_id, subject_id, kind))
     return ProtectedDisbursement(decision, case)
+
+
+def open_cases_in(url: str | None, limit: int = 100) -> list[FraudCase]:
+    """The review queue of the database at ``url`` (default: ``FENGKONG_DATABASE_URL`` or the SQLite file)."""
+    engine = make_engine(url or database_url())
+    try:
+        with engine.connect() as connection:
+            return review_queue(connection, limit)
+    finally:
+        engine.dispose()
+
+
+def review_in(
+    url: str | None, case_id: str, outcome: CaseOutcome, reviewer: str, clock: Clock | None = None
+) -> FraudCase:
+    """Review one case in the database at ``url``, now (by ``clock``); the outcome is a label from now on."""
+    engine = make_engine(url or database_url())
+    try:
+        with engine.begin() as connection:
+            return review(connection, case_id, outcome, (clock or SystemClock()).now(), reviewer)
+    finally:
+        engine.dispose()

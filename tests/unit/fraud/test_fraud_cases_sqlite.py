@@ -148,3 +148,45 @@ def test_a_protection_hold_is_logged_with_its_case_and_a_clear_draw_is_not(engin
     with engine.connect() as connection:
         assert store.get_interception(connection, "icp-7").action == "held"
         assert [c.case_id for c in fraud_cases.review_queue(connection)] == ["case:icp-7"]
+
+
+def test_the_case_commands_list_the_queue_and_review(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from fengkong.cli import fraud as fraud_cli  # noqa: F401  (registers the commands)
+    from fengkong.cli.main import app
+    from fengkong.services import fraud_cases
+
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        fraud_cases.intercept(connection, interception(1, "P1"))
+        fraud_cases.intercept(connection, interception(2, "P2", at=T0 + timedelta(hours=1)))
+    engine.dispose()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["fraud", "cases", "--url", url, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [case["case_id"] for case in json.loads(listed.output)] == ["case:icp-1", "case:icp-2"]
+    reviewed = runner.invoke(
+        app, ["fraud", "review", "case:icp-1", "--outcome", "fraud", "--reviewer", "analyst-a", "--url", url]
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    assert json.loads(reviewed.output)["outcome"] == "fraud"
+    again = runner.invoke(
+        app,
+        ["fraud", "review", "case:icp-1", "--outcome", "not_fraud", "--reviewer", "analyst-b", "--url", url],
+    )
+    assert again.exit_code == 1 and "already reviewed" in again.output
+    unknown = runner.invoke(
+        app, ["fraud", "review", "case:nope", "--outcome", "fraud", "--reviewer", "a", "--url", url]
+    )
+    assert unknown.exit_code == 2 and "no fraud case" in unknown.output
+    bad = runner.invoke(
+        app, ["fraud", "review", "case:icp-2", "--outcome", "maybe", "--reviewer", "a", "--url", url]
+    )
+    assert bad.exit_code == 2
+    table = runner.invoke(app, ["fraud", "cases", "--url", url])
+    assert table.exit_code == 0 and "case:icp-2" in table.output and "case:icp-1" not in table.output
