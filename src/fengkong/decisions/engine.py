@@ -190,9 +190,18 @@ class DecisionEngine:
         chosen = decision_id if decision_id is not None else f"onb-{application.application_id}"
         return decide_application(self.onboarding, application, chosen, self.clock.now())
 
-    def authorise(self, request: AuthorisationRequest, decision_id: str | None = None) -> Decided:
+    def authorise(
+        self,
+        request: AuthorisationRequest,
+        decision_id: str | None = None,
+        *,
+        exposure: ExposurePort | None = None,
+    ) -> Decided:
+        """Authorise ``request``; ``exposure`` replaces the engine's port for this call (a use case passes one
+        bound to its own transaction, so the hold commits or rolls back with the decision's records)."""
         chosen = decision_id if decision_id is not None else f"auth-{request.authorisation_id}"
-        return authorise(self.authorisation, request, chosen, self.clock.now())
+        context = self.authorisation if exposure is None else replace(self.authorisation, exposure=exposure)
+        return authorise(context, request, chosen, self.clock.now())
 
     def replay(self, trace: Trace) -> Decided:
         """Decide again from ``trace`` (see the module docstring); the result's trace equals the stored one

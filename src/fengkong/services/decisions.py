@@ -207,35 +207,48 @@ def explain_decision(decision_id: str, lake_dir: Path, url: str | None = None) -
         engine.dispose()
 
 
+class ConnectionExposure:
+    """The authorisation flow's exposure port on ``store/exposure.py``, inside the caller's transaction."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
+        found = exposure_store.party_exposure(self.connection, party_id).get(product)
+        if found is None:
+            return None
+        own = held_by(self.connection, hold_id, party_id, product)
+        return LineExposure(found.limit_fen, min(found.limit_fen, found.available_fen + own))
+
+    def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:
+        result = exposure_store.reserve(
+            self.connection,
+            request.party_id,
+            request.household_id,
+            request.product,
+            request.amount_fen,
+            request.hold_id,
+            request.expires_at,
+            request.now,
+        )
+        if isinstance(result, exposure_store.Refusal):
+            return HoldRefused(result.reservation_id, result.cap, result.available_fen)
+        return HoldPlaced(result.reservation_id, result.amount_fen, result.expires_at)
+
+
 class SqlExposure:
-    """The authorisation flow's exposure port on ``store/exposure.py``: one transaction per call."""
+    """The same port on an engine: the line read in one transaction, each hold in its own."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
     def line(self, party_id: str, product: str, hold_id: str) -> LineExposure | None:
         with self.engine.connect() as connection:
-            found = exposure_store.party_exposure(connection, party_id).get(product)
-            own = held_by(connection, hold_id, party_id, product) if found is not None else 0
-        if found is None:
-            return None
-        return LineExposure(found.limit_fen, min(found.limit_fen, found.available_fen + own))
+            return ConnectionExposure(connection).line(party_id, product, hold_id)
 
     def hold(self, request: HoldRequest) -> HoldPlaced | HoldRefused:
         with self.engine.begin() as connection:
-            result = exposure_store.reserve(
-                connection,
-                request.party_id,
-                request.household_id,
-                request.product,
-                request.amount_fen,
-                request.hold_id,
-                request.expires_at,
-                request.now,
-            )
-        if isinstance(result, exposure_store.Refusal):
-            return HoldRefused(result.reservation_id, result.cap, result.available_fen)
-        return HoldPlaced(result.reservation_id, result.amount_fen, result.expires_at)
+            return ConnectionExposure(connection).hold(request)
 
 
 def check_policy_file(path: Path) -> dict[str, Any]:
