@@ -16,6 +16,7 @@ from tests.unit.services.test_joint_loans import (
     T0,
     test_a_joint_loan_booked_repaid_on_time_and_settled,
     test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries,
+    test_each_funders_part_is_stored_and_a_reversal_undoes_it,
 )
 
 pytestmark = pytest.mark.integration
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 __all__ = [
     "test_a_joint_loan_booked_repaid_on_time_and_settled",
     "test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries",
+    "test_each_funders_part_is_stored_and_a_reversal_undoes_it",
 ]
 
 

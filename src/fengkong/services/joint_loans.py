@@ -18,6 +18,14 @@ the loan, its funders' balances and every posting are written together or not at
   (``Dr partner_payables:P / Cr write_off_expense``). Once per loan.
 * :func:`settle_partner` — money passed on to a partner (``Dr partner_payables:P / Cr cash_clearing``),
   idempotent by settlement ID through the ledger.
+* :func:`reverse_joint_repayment` — reverses the repayment through
+  :func:`~fengkong.services.loans.reverse_repayment` (its own transaction), then, in a second one, gives the
+  funders back their principal (or takes back their recovery) from the stored parts and reverses the
+  partners' posting. Both steps are idempotent by the reversal ID, so a crash between them is finished by
+  calling again.
+
+Each funder's part of each repayment is stored (``joint_repayment_parts``): what a partner's settlement for a
+day adds up (:func:`fengkong.store.joint_funding.partner_parts_on`) and what a reversal undoes.
 
 Repayments posted through the single-loan use case (the API's ``POST /v1/repayments``) are not split: a
 joint loan's repayments must come through :func:`post_joint_repayment` — not wired into the API yet.
@@ -58,7 +66,7 @@ from fengkong.lending.servicing import RECOVERY, OfferNotAccepted
 from fengkong.services import ledger as ledger_service
 from fengkong.services import loans as loans_service
 from fengkong.store import joint_funding
-from fengkong.store.joint_funding import FunderRecord, JointLoanRecord
+from fengkong.store.joint_funding import FunderRecord, JointLoanRecord, RepaymentPart
 from fengkong.store.ledger import LedgerRepository
 from fengkong.store.loans import LoansRepository
 
@@ -169,6 +177,15 @@ def post_joint_repayment(
             losses = [funder.loss_fen - funder.recovered_fen for funder in record.funders]
             recovered = split_recovery(funding, losses, parts[RECOVERY])
             joint_funding.record_recoveries(connection, loan_id, recovered)
+            joint_funding.add_repayment_parts(
+                connection,
+                [
+                    RepaymentPart(repayment_id, index, funder.funder_id, loan_id, "recovery", business_date,
+                                  recovery_fen=part)
+                    for index, (funder, part) in enumerate(zip(record.funders, recovered, strict=True))
+                ],
+                clock.now(),
+            )  # fmt: skip
             _post(connection, clock, [recovery_posting(funding, repayment_id, recovered, business_date,
                                                        record.currency)])  # fmt: skip
             return JointRepaymentResult(result, (), recovered)
@@ -180,6 +197,15 @@ def post_joint_repayment(
             penalty=parts.get(Component.PENALTY.value, 0),
         )  # fmt: skip
         joint_funding.apply_principal(connection, loan_id, [part.principal for part in split])
+        joint_funding.add_repayment_parts(
+            connection,
+            [
+                RepaymentPart(repayment_id, index, part.funder_id, loan_id, "repayment", business_date,
+                              part.principal, part.interest, part.fee, part.penalty)
+                for index, part in enumerate(split)
+            ],
+            clock.now(),
+        )  # fmt: skip
         _post(connection, clock, [repayment_posting(repayment_id, split, business_date, record.currency)])
         return JointRepaymentResult(result, split, ())
 
@@ -222,3 +248,31 @@ def settle_partner(
             clock,
             [settlement_posting(settlement_id, partner_id, amount_fen, business_date, currency)],
         )
+
+
+def reverse_joint_repayment(
+    engine: sa.Engine, clock: Clock, repayment_id: str, reversal_id: str, business_date: date
+) -> loans_service.ReversalResult:
+    """Reverse a joint loan's repayment and its split (see the module docstring)."""
+    result = loans_service.reverse_repayment(engine, clock, repayment_id, reversal_id, business_date)
+    if not result.reversed:
+        return result
+    with engine.begin() as connection:
+        parts = joint_funding.repayment_parts(connection, repayment_id)
+        if not parts or any(part.reversed_by is not None for part in parts):
+            return result  # not split (refused, or not a joint loan), or its split is undone already
+        loan_id = parts[0].loan_id
+        joint_funding.joint_loan(connection, loan_id, lock=True)
+        if not joint_funding.mark_parts_reversed(connection, repayment_id, reversal_id):
+            raise InvariantError(f"the split of {repayment_id!r} was reversed concurrently")
+        if parts[0].kind == "recovery":
+            joint_funding.undo_recoveries(connection, loan_id, [part.recovery_fen for part in parts])
+            original = f"joint-recover:{repayment_id}"
+        else:
+            joint_funding.restore_principal(connection, loan_id, [part.principal_fen for part in parts])
+            original = f"joint-repay:{repayment_id}"
+        if any(part.total_fen - part.principal_fen for part in parts[1:]):
+            ledger_service.reverse(
+                connection, LedgerRepository(clock), original, f"{reversal_id}:joint", business_date
+            )
+    return result

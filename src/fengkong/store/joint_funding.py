@@ -15,13 +15,16 @@ package but ``domain``).
   recovery above the loss (the table's checks say the same); a move that would is refused with
   :class:`~fengkong.errors.ConflictError` and nothing of it is written (the caller's transaction rolls back).
 * :func:`loans_funded_by` — the joint loans a partner bank funds (a partner may see only its own).
+* :func:`add_repayment_parts`, :func:`repayment_parts`, :func:`partner_parts_on` — each funder's part of each
+  repayment or recovery, once per repayment ID; what a partner's settlement for a day adds up;
+  :func:`mark_parts_reversed`, :func:`restore_principal` and :func:`undo_recoveries` undo a reversed one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
@@ -248,3 +251,123 @@ def loans_funded_by(connection: sa.Connection, partner_id: str, *, after_loan_id
         .limit(LIST_ROWS_MAX)
     )
     return [str(row[0]) for row in rows]
+
+
+# -- each funder's part of each repayment -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentPart:
+    """One funder's part of one repayment (``kind`` "repayment") or recovery (``kind`` "recovery")."""
+
+    repayment_id: str
+    funder_index: int
+    funder_id: str
+    loan_id: str
+    kind: str
+    business_date: date
+    principal_fen: int = 0
+    interest_fen: int = 0
+    fee_fen: int = 0
+    penalty_fen: int = 0
+    recovery_fen: int = 0
+    reversed_by: str | None = None
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.interest_fen + self.fee_fen + self.penalty_fen + self.recovery_fen
+
+
+def add_repayment_parts(connection: sa.Connection, parts: Sequence[RepaymentPart], now: datetime) -> None:
+    """Record each funder's part of one repayment (all parts share its ID, loan, kind and date)."""
+    if not parts:
+        return
+    first = parts[0]
+    if any(
+        (part.repayment_id, part.loan_id, part.kind, part.business_date)
+        != (first.repayment_id, first.loan_id, first.kind, first.business_date)
+        for part in parts
+    ):
+        raise InputError("the parts of one repayment share its ID, loan, kind and date", field="parts")
+    if first.kind not in tables_lending.REPAYMENT_PART_KINDS:
+        raise InputError(f"must be one of {list(tables_lending.REPAYMENT_PART_KINDS)}", field="kind")
+    stamp = require_utc(now)
+    connection.execute(
+        tables_lending.joint_repayment_parts.insert(),
+        [
+            {
+                "repayment_id": part.repayment_id, "funder_index": part.funder_index, "loan_id": part.loan_id,
+                "funder_id": part.funder_id, "kind": part.kind, "business_date": part.business_date,
+                "principal_fen": part.principal_fen, "interest_fen": part.interest_fen,
+                "fee_fen": part.fee_fen, "penalty_fen": part.penalty_fen, "recovery_fen": part.recovery_fen,
+                "reversed_by": None,
+                "created_at": stamp,
+            }
+            for part in parts
+        ],
+    )  # fmt: skip
+
+
+def _part_of(row: sa.RowMapping) -> RepaymentPart:
+    return RepaymentPart(
+        repayment_id=row["repayment_id"], funder_index=int(row["funder_index"]), funder_id=row["funder_id"],
+        loan_id=row["loan_id"], kind=row["kind"], business_date=row["business_date"],
+        principal_fen=int(row["principal_fen"]), interest_fen=int(row["interest_fen"]),
+        fee_fen=int(row["fee_fen"]), penalty_fen=int(row["penalty_fen"]),
+        recovery_fen=int(row["recovery_fen"]), reversed_by=row["reversed_by"],
+    )  # fmt: skip
+
+
+def repayment_parts(connection: sa.Connection, repayment_id: str) -> list[RepaymentPart]:
+    """The funders' parts of ``repayment_id`` in funder order (empty when it was not split)."""
+    table = tables_lending.joint_repayment_parts
+    rows = connection.execute(
+        sa.select(table).where(table.c.repayment_id == repayment_id).order_by(table.c.funder_index)
+    ).mappings()
+    return [_part_of(row) for row in rows]
+
+
+def partner_parts_on(connection: sa.Connection, partner_id: str, on: date) -> list[RepaymentPart]:
+    """``partner_id``'s parts of the repayments of ``on`` not reversed, at most
+    ``loan_lookup_ids_per_query_max`` (what the day's settlement to it adds up)."""
+    table = tables_lending.joint_repayment_parts
+    rows = connection.execute(
+        sa.select(table)
+        .where(table.c.funder_id == partner_id, table.c.business_date == on, table.c.funder_index > 0,
+               table.c.reversed_by.is_(None))
+        .order_by(table.c.repayment_id)
+        .limit(LIST_ROWS_MAX)
+    ).mappings()  # fmt: skip
+    return [_part_of(row) for row in rows]
+
+
+def mark_parts_reversed(connection: sa.Connection, repayment_id: str, reversal_id: str) -> bool:
+    """Mark the parts of ``repayment_id`` reversed by ``reversal_id``; False when they already were."""
+    table = tables_lending.joint_repayment_parts
+    result = connection.execute(
+        table.update()
+        .where(table.c.repayment_id == repayment_id, table.c.reversed_by.is_(None))
+        .values(reversed_by=reversal_id)
+    )
+    return bool(result.rowcount)
+
+
+def restore_principal(connection: sa.Connection, loan_id: str, parts: Sequence[int]) -> None:
+    """Give back each funder's principal part of a reversed repayment; never above what it lent."""
+    funders = tables_lending.joint_loan_funders
+    part = sa.bindparam("part", type_=sa.BigInteger())
+    _move(
+        connection, loan_id, parts, "principal",
+        {"principal_outstanding_fen": funders.c.principal_outstanding_fen + part},
+        funders.c.principal_outstanding_fen + part <= funders.c.disbursed_fen,
+    )  # fmt: skip
+
+
+def undo_recoveries(connection: sa.Connection, loan_id: str, parts: Sequence[int]) -> None:
+    """Take back each funder's part of a reversed recovery; never below zero."""
+    funders = tables_lending.joint_loan_funders
+    part = sa.bindparam("part", type_=sa.BigInteger())
+    _move(
+        connection, loan_id, parts, "recoveries", {"recovered_fen": funders.c.recovered_fen - part},
+        funders.c.recovered_fen >= part,
+    )  # fmt: skip

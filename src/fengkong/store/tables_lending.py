@@ -5,7 +5,9 @@ weighs against, the lender's floor in force when it was booked, how losses and f
 ``joint_loan_funders``: one row per funder of that loan — index 0 is the platform lender, 1.. the partner
 banks in order (the order of every split, :attr:`fengkong.lending.joint.JointFunding.funder_ids`) — with its
 share in basis points, its own rate (partners only), what it lent, its principal still outstanding, the loss
-it bore and what was recovered for it. Rates are decimal text (never a float); amounts integer fen.
+it bore and what was recovered for it. ``joint_repayment_parts``: each funder's part of each repayment (or
+recovery) of a joint loan, the record a partner's settlement and reversals read. Rates are decimal text
+(never a float); amounts integer fen.
 :mod:`fengkong.store.joint_funding` reads and writes them.
 """
 
@@ -69,4 +71,34 @@ joint_loan_funders: Final = sa.Table(
         name="partner_rate",
     ),
     sa.Index(None, "funder_id"),
+)
+
+REPAYMENT_PART_KINDS: Final = ("repayment", "recovery")
+
+joint_repayment_parts: Final = sa.Table(
+    "joint_repayment_parts",
+    metadata,
+    sa.Column("repayment_id", sa.String(bounds.repayment_id_length_max), primary_key=True),
+    sa.Column("funder_index", sa.SmallInteger(), primary_key=True, autoincrement=False),
+    sa.Column(
+        "loan_id", sa.String(bounds.loan_id_length_max), sa.ForeignKey("joint_loans.loan_id"), nullable=False
+    ),
+    sa.Column("funder_id", sa.String(bounds.joint_funder_id_length_max), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("business_date", sa.Date(), nullable=False),
+    sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+    sa.Column("interest_fen", sa.BigInteger(), nullable=False),
+    sa.Column("fee_fen", sa.BigInteger(), nullable=False),
+    sa.Column("penalty_fen", sa.BigInteger(), nullable=False),
+    sa.Column("recovery_fen", sa.BigInteger(), nullable=False),
+    sa.Column("reversed_by", sa.String(bounds.repayment_id_length_max), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("kind IN ('repayment', 'recovery')", name="kind"),
+    sa.CheckConstraint(
+        "principal_fen >= 0 AND interest_fen >= 0 AND fee_fen >= 0 AND penalty_fen >= 0 "
+        "AND recovery_fen >= 0",
+        name="amounts_not_negative",
+    ),
+    sa.Index(None, "loan_id"),
+    sa.Index(None, "funder_id", "business_date"),
 )

@@ -140,3 +140,42 @@ def test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries(engine: sa.
     # the larger remainder
     assert recovered.recovery_parts == (0, 428_571, 171_429)
     assert sum(totals(engine).values()) == 0
+
+
+def test_each_funders_part_is_stored_and_a_reversal_undoes_it(engine: sa.Engine) -> None:
+    clock = FixedClock(T0)
+    joint_offer = offer("LN-R")
+    assert joint_offer.schedule is not None
+    joint_loans.book_joint_loan(engine, clock, joint_offer, FUNDING, T0, "LN-R", START)
+    first = joint_offer.schedule.installments[0]
+    before = totals(engine)
+    outcome = joint_loans.post_joint_repayment(
+        engine, clock, "LN-R", "R-1", first.total.amount_minor, first.due
+    )
+    with engine.begin() as connection:
+        stored = joint_funding.repayment_parts(connection, "R-1")
+        settlement = joint_funding.partner_parts_on(connection, "BANK-A", first.due)
+        funders = joint_funding.joint_loan(connection, "LN-R").funders
+    assert [(part.funder_id, part.principal_fen, part.interest_fen) for part in stored] == [
+        (part.funder_id, part.principal, part.interest) for part in outcome.parts
+    ]
+    assert sum(part.total_fen for part in stored) == first.total.amount_minor
+    assert [part.repayment_id for part in settlement] == ["R-1"]  # what BANK-A is owed for the day
+    assert (
+        sum(funder.principal_outstanding_fen for funder in funders)
+        == 1_234_567 - first.principal.amount_minor
+    )
+    reversed_once = joint_loans.reverse_joint_repayment(engine, clock, "R-1", "REV-1", first.due)
+    again = joint_loans.reverse_joint_repayment(engine, clock, "R-1", "REV-1", first.due)
+    assert reversed_once.reversed and again.reversed
+    with engine.begin() as connection:
+        funders = joint_funding.joint_loan(connection, "LN-R").funders
+        assert joint_funding.partner_parts_on(connection, "BANK-A", first.due) == []
+        assert {part.reversed_by for part in joint_funding.repayment_parts(connection, "R-1")} == {"REV-1"}
+    assert [funder.principal_outstanding_fen for funder in funders] == [
+        funder.disbursed_fen for funder in funders
+    ]
+    # the repayment and the partners' share of it are both reversed: every balance is as it was
+    assert {code: net for code, net in totals(engine).items() if net} == {
+        code: net for code, net in before.items() if net
+    }

@@ -55,6 +55,7 @@ APPLICATION_TABLES = {
     "policy_switches",
     "joint_loans",  # 0010: joint-lending funding shares
     "joint_loan_funders",
+    "joint_repayment_parts",
 }
 HEAD = "0011"
 

@@ -1,11 +1,13 @@
-"""Joint-lending funding shares (issue 4): one row per joint loan, one per funder of it.
+"""Joint-lending funding shares (issue 4): one row per joint loan, one per funder of it, one per funder and
+repayment.
 
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-25
 
 ``joint_loans`` refers to ``loans.loan_id``; ``joint_loan_funders`` holds each funder's share, rate, what it
-lent, its principal outstanding, the loss it bore and what was recovered (``store/tables_lending.py``).
+lent, its principal outstanding, the loss it bore and what was recovered; ``joint_repayment_parts`` each
+funder's part of each repayment or recovery (``store/tables_lending.py``).
 """
 
 from __future__ import annotations
@@ -73,9 +75,44 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_joint_loan_funders_funder_id", "joint_loan_funders", ["funder_id"])
+    op.create_table(
+        "joint_repayment_parts",
+        sa.Column("repayment_id", sa.String(64), nullable=False),
+        sa.Column("funder_index", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("loan_id", sa.String(64), nullable=False),
+        sa.Column("funder_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        _fen("principal_fen"),
+        _fen("interest_fen"),
+        _fen("fee_fen"),
+        _fen("penalty_fen"),
+        _fen("recovery_fen"),
+        sa.Column("reversed_by", sa.String(64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("repayment_id", "funder_index", name="pk_joint_repayment_parts"),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["joint_loans.loan_id"], name="fk_joint_repayment_parts_loan_id_joint_loans"
+        ),
+        sa.CheckConstraint("kind IN ('repayment', 'recovery')", name="ck_joint_repayment_parts_kind"),
+        sa.CheckConstraint(
+            "principal_fen >= 0 AND interest_fen >= 0 AND fee_fen >= 0 AND penalty_fen >= 0 "
+            "AND recovery_fen >= 0",
+            name="ck_joint_repayment_parts_amounts_not_negative",
+        ),
+    )
+    op.create_index("ix_joint_repayment_parts_loan_id", "joint_repayment_parts", ["loan_id"])
+    op.create_index(
+        "ix_joint_repayment_parts_funder_id_business_date",
+        "joint_repayment_parts",
+        ["funder_id", "business_date"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_joint_repayment_parts_funder_id_business_date", table_name="joint_repayment_parts")
+    op.drop_index("ix_joint_repayment_parts_loan_id", table_name="joint_repayment_parts")
+    op.drop_table("joint_repayment_parts")
     op.drop_index("ix_joint_loan_funders_funder_id", table_name="joint_loan_funders")
     op.drop_table("joint_loan_funders")
     op.drop_table("joint_loans")
