@@ -394,7 +394,7 @@ def statuses(loan: LoanFacts, months: Sequence[str]) -> list[MonthStatus]:
     return found
 
 
-def history(loan: LoanFacts, month: str, months: int = bounds.bureau_history_months) -> str:
+def history(loan: LoanFacts, month: str, months: int = bounds.bureau_history_months_count) -> str:
     """The status codes of the ``months`` months ending with ``month``, oldest first (``month`` last)."""
     return "".join(status.code.value for status in statuses(loan, months_back(month, months)))
 
@@ -546,7 +546,7 @@ def build_month(
         raise InputError(f"at most {bounds.bureau_accounts_per_file_max} accounts per file", field="loans")
     records: list[Record] = []
     refused: list[Refusal] = []
-    window = months_back(month, bounds.bureau_history_months)
+    window = months_back(month, bounds.bureau_history_months_count)
     for loan in sorted(loans, key=lambda item: item.loan_id):
         if loan.disbursed_on > end:
             continue

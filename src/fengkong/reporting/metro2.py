@@ -166,13 +166,13 @@ def _profile_letter(code: str, days_past_due: int) -> str:
 
 def payment_history_profile(loan: LoanFacts, month: str) -> str:
     """The 24 months before ``month``, most recent first (Metro 2's order)."""
-    months = months_back(month, bounds.bureau_metro2_history_months + 1)[:-1]
+    months = months_back(month, bounds.bureau_metro2_history_months_count + 1)[:-1]
     return "".join(_profile_code(status) for status in reversed(statuses(loan, months)))
 
 
 def profile_from_history(history: str, days_history: Sequence[int]) -> str:
     """The same profile read from a monthly record's 60-month history (its last entry is the month itself)."""
-    width = bounds.bureau_metro2_history_months
+    width = bounds.bureau_metro2_history_months_count
     pairs = list(zip(history, days_history, strict=True))[-(width + 1) : -1]
     return "".join(_profile_letter(code, days) for code, days in reversed(pairs))
 
@@ -281,7 +281,7 @@ def render(month: BureauMonth, furnisher_id: str, generated_at: datetime, report
         profile = (
             profile_from_history(item.history, item.days_history)
             if isinstance(item, MonthlyPerformance)
-            and len(item.days_history) > bounds.bureau_metro2_history_months
+            and len(item.days_history) > bounds.bureau_metro2_history_months_count
             else None
         )
         line = base_segment(
