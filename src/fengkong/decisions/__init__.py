@@ -8,7 +8,9 @@
 * :mod:`~fengkong.decisions.trace` — what a decision read and did, enough to re-decide it identically;
 * :mod:`~fengkong.decisions.scorers` — the scorecard and the GBM one applicant at a time;
 * :mod:`~fengkong.decisions.shadow` — challengers scored off the decision's path on a bounded queue;
-* :mod:`~fengkong.decisions.governance` — versions, maker-checker, rollback, kill switch.
+* :mod:`~fengkong.decisions.governance` — versions, maker-checker, rollback, kill switch;
+* :mod:`~fengkong.decisions.backtest` — stored applications decided again under a candidate policy and
+  compared with the baseline (approval rate, volume, realised bad rate, exposure at default, by segment).
 
-Not yet: backtests and champion/challenger comparison over historical applications, dynamic credit lines.
+Not yet: net margin in backtests, dynamic credit lines.
 """

@@ -58,20 +58,27 @@ from fengkong.features.standard import STANDARD_FEATURES
 
 
 class SnapshotReader:
-    """A :class:`~fengkong.domain.FeatureReader` serving a stored snapshot (a trace's ``features``)."""
+    """A :class:`~fengkong.domain.FeatureReader` serving a stored snapshot (a trace's ``features``); names the
+    snapshot lacks come from ``fallback`` when one is given, else are refused."""
 
-    def __init__(self, values: Mapping[str, float | int | None], version: str) -> None:
+    def __init__(
+        self, values: Mapping[str, float | int | None], version: str, *, fallback: FeatureReader | None = None
+    ) -> None:
         self.values = dict(values)
         self.version = version
+        self.fallback = fallback
 
     def read(
         self, entity_type: str, entity_id: str, as_of: datetime, names: Sequence[str] | None = None
     ) -> FeatureVector:
         chosen = list(self.values) if names is None else list(names)
+        found = {name: self.values[name] for name in chosen if name in self.values}
         missing = [name for name in chosen if name not in self.values]
-        if missing:
+        if missing and self.fallback is None:
             raise InputError(f"the snapshot has no {missing}", field="features")
-        return FeatureVector(entity_type, entity_id, as_of, {n: self.values[n] for n in chosen}, self.version)
+        if missing and self.fallback is not None:
+            found.update(self.fallback.read(entity_type, entity_id, as_of, missing).values)
+        return FeatureVector(entity_type, entity_id, as_of, {n: found[n] for n in chosen}, self.version)
 
 
 class _ReplayedExposure:
@@ -216,10 +223,17 @@ class DecisionEngine:
             current = str(getattr(scorer, "version", name))
             if stored is not None and stored != current:
                 raise ConflictError(f"the trace was scored by {name} {stored}, this engine holds {current}")
-        reader = SnapshotReader(trace.features, trace.version("features") or self.feature_set.version)
+        return self.redecide(trace)
+
+    def redecide(self, trace: Trace, *, reader: FeatureReader | None = None) -> Decided:
+        """Decide ``trace``'s request again under *this* engine's policy and models (a backtest), from the
+        trace's snapshot; features the snapshot lacks come from ``reader`` (read as of the trace's
+        ``as_of``), or are refused naming them."""
+        version = trace.version("features") or self.feature_set.version
+        snapshot = SnapshotReader(trace.features, version, fallback=reader)
         fraud = FraudOutcome.from_inputs(trace.inputs)
         if trace.flow == Flow.ONBOARDING.value:
-            context = replace(self.onboarding, reader=reader, shadow=None, fraud_check=None)
+            context = replace(self.onboarding, reader=snapshot, shadow=None, fraud_check=None)
             return decide_application(
                 context,
                 Application.from_inputs(trace.inputs),
@@ -229,7 +243,7 @@ class DecisionEngine:
             )
         if trace.flow == Flow.AUTHORISATION.value:
             auth_context = replace(
-                self.authorisation, reader=reader, exposure=_ReplayedExposure(trace), fraud_check=None
+                self.authorisation, reader=snapshot, exposure=_ReplayedExposure(trace), fraud_check=None
             )
             return authorise(
                 auth_context,
