@@ -295,3 +295,69 @@ def test_the_one_pass_statuses_equal_the_month_by_month_reference(loan: LoanFact
             assert metro2.profile_from_history(record.history, record.days_history) == (
                 metro2.payment_history_profile(loan, month)
             )
+
+
+# Base Segment fields as moov-io/metro2 transcribes the CDIA layout (pkg/lib/specifications.go,
+# baseSegmentCharacterFormat: 0-based start, length, numeric?) — an outside reference the writer's own
+# positions are checked against, field by field.
+MOOV_BASE_SEGMENT = {
+    "RecordDescriptorWord": (0, 4, True),
+    "TimeStamp": (5, 14, True),
+    "CorrectionIndicator": (19, 1, True),
+    "ConsumerAccountNumber": (42, 30, False),
+    "PortfolioType": (72, 1, False),
+    "DateOpened": (75, 8, True),
+    "HighestCredit": (92, 9, True),
+    "TermsDuration": (101, 3, False),
+    "ScheduledMonthlyPaymentAmount": (105, 9, True),
+    "ActualPaymentAmount": (114, 9, True),
+    "AccountStatus": (123, 2, False),
+    "PaymentHistoryProfile": (126, 24, False),
+    "CurrentBalance": (154, 9, True),
+    "AmountPastDue": (163, 9, True),
+    "OriginalChargeOffAmount": (172, 9, True),
+    "DateAccountInformation": (181, 8, True),
+    "DateFirstDelinquency": (189, 8, True),
+    "DateClosed": (197, 8, True),
+    "DateLastPayment": (205, 8, True),
+    "Surname": (231, 25, False),
+    "FirstName": (256, 20, False),
+    "SocialSecurityNumber": (297, 9, True),
+    "DateBirth": (306, 8, True),
+    "TelephoneNumber": (314, 10, True),
+    "ECOACode": (324, 1, False),
+    "CountryCode": (327, 2, False),
+}
+
+
+def test_the_metro2_golden_file_decodes_with_the_reference_layout() -> None:
+    lines = (GOLDEN / "bureau_metro2_2026-06.txt").read_text(encoding="ascii").splitlines()
+    decoded = {}
+    for line in lines[1:-1]:
+        fields = {
+            name: line[start : start + length] for name, (start, length, _) in MOOV_BASE_SEGMENT.items()
+        }
+        for name, (_, _, numeric) in MOOV_BASE_SEGMENT.items():
+            assert not numeric or fields[name].isdigit(), f"{name} is not numeric: {fields[name]!r}"
+        decoded[(fields["ConsumerAccountNumber"].strip(), fields["CorrectionIndicator"])] = fields
+    early = decoded[("L-EARLY", "0")]
+    assert (early["DateOpened"], early["HighestCredit"], early["TermsDuration"]) == (
+        "03012026",
+        "000003000",
+        "006",
+    )
+    assert (early["AccountStatus"], early["DateClosed"], early["CurrentBalance"]) == (
+        "13",
+        "06122026",
+        "0" * 9,
+    )
+    assert (early["Surname"].strip(), early["FirstName"].strip(), early["DateBirth"]) == (
+        "WANG",
+        "WU",
+        "11201985",
+    )
+    written_off = decoded[("L-WO", "0")]
+    assert (written_off["AccountStatus"], written_off["OriginalChargeOffAmount"]) == ("97", "000001545")
+    # May 207 days past due (180+: 6), April 176 (5) ... November 25 (0), October opened (0), then B
+    assert written_off["PaymentHistoryProfile"] == "65432100" + "B" * 16
+    assert decoded[("L-ONTIME", "1")]["DateAccountInformation"] == "05312026"
