@@ -4,6 +4,11 @@
 
     fengkong decisions explain ID --lake DIR [--url URL] [--format table|json]
     fengkong decisions check-policy FILE [--format table|json]
+    fengkong decisions policy propose FILE --by MAKER [--effective-from ISO] [--url URL]
+    fengkong decisions policy approve|reject VERSION --by CHECKER
+    fengkong decisions policy rollback NAME --by WHO
+    fengkong decisions policy kill-switch NAME --on --fallback VERSION --by WHO --reason TEXT  (or --off)
+    fengkong decisions policy in-force NAME [--at ISO]
 
 ``explain`` reads the decision's header from the database (``--url``, default as ``fengkong db``) and its
 trace from the trace lake: the outcome, the reasons with their customer sentences, every check and rule with
@@ -15,6 +20,7 @@ Exit codes: ``0`` done; ``2`` bad input or an unknown decision (the reason on st
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +30,11 @@ from rich.table import Table
 
 from fengkong.cli.common import OutputFormat, fail
 from fengkong.cli.main import app
-from fengkong.errors import FengkongError
+from fengkong.errors import FengkongError, InputError
 from fengkong.services.decisions import Explanation, check_policy_file, explain_decision
+from fengkong.services.policy_governance import PolicyCommands, PolicyVersion
+
+policy_commands = PolicyCommands()
 
 decisions_app = typer.Typer(
     help="The decision engine: explain decisions, check policies.", no_args_is_help=True
@@ -122,3 +131,134 @@ def check_policy(
             rule["when"],
         )
     Console().print(table)
+
+
+# -- governance ---------------------------------------------------------------------------------------------
+
+policy_app = typer.Typer(help="Policy versions: propose, approve (maker-checker), roll back, kill switch.")
+decisions_app.add_typer(policy_app, name="policy")
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url", help="Database URL. Default: $FENGKONG_DATABASE_URL, else sqlite:///fengkong.sqlite."
+    ),
+]
+ActorOption = Annotated[
+    str, typer.Option("--by", help="who does this (recorded; a checker is never the maker)")
+]
+
+
+def _instant(text: str | None, field: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise InputError("is not an ISO 8601 date and time", field=field) from error
+    if moment.tzinfo is None:
+        raise InputError("needs a UTC offset (for example +00:00)", field=field)
+    return moment
+
+
+def _show(version: PolicyVersion, output: OutputFormat) -> None:
+    document = {
+        "version": version.version,
+        "name": version.name,
+        "status": version.status,
+        "effective_from": version.effective_from.isoformat(),
+        "maker": version.maker,
+        "checker": version.checker,
+    }
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(document, ensure_ascii=False))
+    else:
+        typer.echo(" ".join(f"{key}={value}" for key, value in document.items()))
+
+
+OutputOption = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+
+
+@policy_app.command("propose")
+def propose(
+    path: Annotated[Path, typer.Argument(help="the policy YAML file")],
+    by: ActorOption,
+    effective_from: Annotated[
+        str | None, typer.Option("--effective-from", help="ISO instant; default now")
+    ] = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Propose a policy file (it is compiled first: a file that does not load is never proposed)."""
+    try:
+        _show(policy_commands.propose(path, by, _instant(effective_from, "effective_from"), url), output)
+    except FengkongError as error:
+        raise fail(error) from error
+
+
+@policy_app.command("approve")
+def approve(
+    version: str, by: ActorOption, url: UrlOption = None, output: OutputOption = OutputFormat.TABLE
+) -> None:
+    """Approve a proposed version (the checker must not be its maker)."""
+    try:
+        _show(policy_commands.decide(version, by, True, url), output)
+    except FengkongError as error:
+        raise fail(error) from error
+
+
+@policy_app.command("reject")
+def reject(
+    version: str, by: ActorOption, url: UrlOption = None, output: OutputOption = OutputFormat.TABLE
+) -> None:
+    """Reject a proposed version."""
+    try:
+        _show(policy_commands.decide(version, by, False, url), output)
+    except FengkongError as error:
+        raise fail(error) from error
+
+
+@policy_app.command("rollback")
+def rollback(
+    name: str, by: ActorOption, url: UrlOption = None, output: OutputOption = OutputFormat.TABLE
+) -> None:
+    """Retire the version of NAME in force now; the one before it is in force again (shown)."""
+    try:
+        _show(policy_commands.rollback(name, by, url), output)
+    except FengkongError as error:
+        raise fail(error) from error
+
+
+@policy_app.command("kill-switch")
+def kill_switch(
+    name: str,
+    by: ActorOption,
+    reason: Annotated[str, typer.Option("--reason", help="why (recorded)")],
+    on: Annotated[bool, typer.Option("--on/--off", help="switch on (fall back) or off")] = True,
+    fallback: Annotated[
+        str | None, typer.Option("--fallback", help="the approved conservative version")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Make every decision under NAME run under the conservative fallback (--on), or stop (--off)."""
+    try:
+        switch = policy_commands.kill_switch(name, on, fallback, by, reason, url)
+    except FengkongError as error:
+        raise fail(error) from error
+    typer.echo(
+        f"{switch.name}: kill switch {'on' if switch.on else 'off'} (fallback {switch.fallback_version})"
+    )
+
+
+@policy_app.command("in-force")
+def in_force(
+    name: str,
+    at: Annotated[str | None, typer.Option("--at", help="ISO instant; default now")] = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """The version decisions under NAME run under at an instant (the fallback while the switch is on)."""
+    try:
+        _show(policy_commands.in_force(name, _instant(at, "at"), url), output)
+    except FengkongError as error:
+        raise fail(error) from error

@@ -14,11 +14,27 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from fengkong import bounds
+from fengkong.clock import Clock, SystemClock
 from fengkong.decisions import governance
+from fengkong.decisions.governance import KillSwitch, PolicyVersion
 from fengkong.decisions.policy import Policy
 from fengkong.decisions.policy_yaml import read_policy_text
 from fengkong.errors import ConflictError
+from fengkong.services.database import resolve_database_url
 from fengkong.store import decisions as store
+from fengkong.store.config import make_engine
+
+__all__ = [
+    "KillSwitch",
+    "PolicyCommands",
+    "PolicyVersion",
+    "approve_policy",
+    "policy_for_decisions",
+    "propose_policy",
+    "reject_policy",
+    "rollback_policy",
+    "set_kill_switch",
+]
 
 
 def _to_row(version: governance.PolicyVersion) -> store.PolicyVersion:
@@ -142,3 +158,55 @@ def policy_for_decisions(
             versions.append(_from_row(store.policy_version(connection, switch.fallback_version)))
     chosen = governance.choose(versions, switch, name, at)
     return chosen, chosen.load()
+
+
+class PolicyCommands:
+    """The governance use cases for the command line: each opens the database at ``url`` (default as
+    ``fengkong db``) and uses the wall clock."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
+
+    def _engine(self, url: str | None) -> sa.Engine:
+        return make_engine(resolve_database_url(url))
+
+    def propose(
+        self, path: Path, maker: str, effective_from: datetime | None, url: str | None
+    ) -> governance.PolicyVersion:
+        engine = self._engine(url)
+        try:
+            now = self.clock.now()
+            return propose_policy(engine, path, maker, effective_from or now, now)
+        finally:
+            engine.dispose()
+
+    def decide(self, version: str, checker: str, approve: bool, url: str | None) -> governance.PolicyVersion:
+        engine = self._engine(url)
+        try:
+            return _decide(engine, version, checker, self.clock.now(), approve)
+        finally:
+            engine.dispose()
+
+    def rollback(self, name: str, actor: str, url: str | None) -> governance.PolicyVersion:
+        engine = self._engine(url)
+        try:
+            return rollback_policy(engine, name, actor, self.clock.now())
+        finally:
+            engine.dispose()
+
+    def kill_switch(
+        self, name: str, on: bool, fallback: str | None, actor: str, reason: str, url: str | None
+    ) -> governance.KillSwitch:
+        engine = self._engine(url)
+        try:
+            return set_kill_switch(engine, name, on, fallback, actor, self.clock.now(), reason)
+        finally:
+            engine.dispose()
+
+    def in_force(self, name: str, at: datetime | None, url: str | None) -> governance.PolicyVersion:
+        engine = self._engine(url)
+        try:
+            version, _policy = policy_for_decisions(engine, name, at or self.clock.now())
+            return version
+        finally:
+            engine.dispose()

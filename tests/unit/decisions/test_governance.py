@@ -120,3 +120,37 @@ def test_the_conservative_policy_approves_less(sql: sa.Engine) -> None:
         c.line_max_fen <= d.line_max_fen
         for c, d in zip(conservative.risk_bands, default.risk_bands, strict=False)
     )
+
+
+def test_the_policy_commands(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import fengkong.cli.decisions  # noqa: F401 - registers the command
+    from fengkong.cli.main import app
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    migrate.upgrade(url)
+    runner = CliRunner()
+
+    def run(*args: str) -> dict[str, object]:
+        result = runner.invoke(app, ["decisions", "policy", *args, "--url", url, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        document: dict[str, object] = json.loads(result.stdout)
+        return document
+
+    proposed = run(
+        "propose", str(DEFAULT_POLICY), "--by", "alice", "--effective-from", "2026-01-01T00:00:00+00:00"
+    )
+    assert proposed["status"] == "proposed"
+    same_person = runner.invoke(
+        app, ["decisions", "policy", "approve", str(proposed["version"]), "--by", "alice", "--url", url]
+    )
+    assert same_person.exit_code == 2 and "maker-checker" in " ".join(same_person.stderr.split())
+    assert run("approve", str(proposed["version"]), "--by", "bob")["status"] == "approved"
+    assert run("in-force", "default")["version"] == proposed["version"]
+    bad_time = runner.invoke(
+        app, ["decisions", "policy", "in-force", "default", "--at", "yesterday", "--url", url]
+    )
+    assert bad_time.exit_code == 2 and "Traceback" not in bad_time.output
