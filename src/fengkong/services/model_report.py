@@ -44,7 +44,12 @@ from fengkong.errors import InputError
 from fengkong.monitoring import metrics
 from fengkong.monitoring.calibration import CalibrationReport, calibration_report
 from fengkong.monitoring.fairness import fairness_report
-from fengkong.monitoring.indicators import IndicatorInputs, early_indicators, indicators_by_cohort
+from fengkong.monitoring.indicators import (
+    AlertThresholds,
+    IndicatorInputs,
+    early_indicators,
+    indicators_by_cohort,
+)
 from fengkong.monitoring.model_card import ModelCard
 from fengkong.monitoring.psi import feature_stability, stability
 from fengkong.monitoring.report_html import ModelSection, ReportContent, render_report
@@ -68,6 +73,12 @@ IDENTITY_TENURE_DAYS_MIN: Final = 14  # the baseline's identity check: registere
 IDENTITY_DEVICES_7D_MAX: Final = 2  # ... and signed in from at most two devices in the last week
 #: The price grid of the fairness check: annual rate (basis points) by PD band of the challenger.
 PRICE_GRID: Final = ((0.02, 1200), (0.05, 1800), (1.0, 2400))
+#: The lake records bookings, not approvals: an approval band of [0.4, 0.8] (CALIBRATION.md, pre-qualified
+#: embedded users) times draw-down given approval, about 0.60 (CALIBRATION.md, Qifu [p]), is a booking band.
+DRAW_DOWN_GIVEN_APPROVAL: Final = 0.60
+BOOKING_THRESHOLDS: Final = AlertThresholds(
+    approval_rate_min=0.40 * DRAW_DOWN_GIVEN_APPROVAL, approval_rate_max=0.80 * DRAW_DOWN_GIVEN_APPROVAL
+)
 GOALS: Final = {
     "auc_gap_to_oracle_max": 0.03,
     "ece_max": 0.01,
@@ -354,7 +365,8 @@ def train_evaluate_report(
             approved=after["booked"].to_numpy(dtype=np.float64),
             score_psi=score_psi.psi,
             feature_psi={item.name: item.psi for item in feature_psi},
-        )
+        ),
+        BOOKING_THRESHOLDS,
     )
     months = [day.strftime("%Y-%m") for day in applications["applied_date"]]
     cohorts = indicators_by_cohort(
@@ -362,6 +374,7 @@ def train_evaluate_report(
         applications["first_payment_default"].to_numpy(dtype=np.float64),
         applications["ever_30_mob3"].to_numpy(dtype=np.float64),
         applications["booked"].to_numpy(dtype=np.float64),
+        BOOKING_THRESHOLDS,
     )
     timings["evaluate"] = time.perf_counter() - evaluated_at
 
@@ -500,7 +513,8 @@ def train_evaluate_report(
             "Every model was fitted on bookings before the split date and is measured on bookings after it "
             "(out of time). The oracle is the simulator's ground truth, read only to score this report.",
             "Approval in the indicators is booking (the lake records no decisions): declined and "
-            "not-taken-up applications look alike.",
+            "not-taken-up applications look alike, so its band is the approval band [0.4, 0.8] times "
+            "draw-down given approval (0.60): [0.24, 0.48].",
         ],
     )
     out.mkdir(parents=True, exist_ok=True)
