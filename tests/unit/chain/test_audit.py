@@ -20,7 +20,6 @@ from fengkong.clock import FixedClock
 from fengkong.services import audit as audit_service
 from fengkong.services.audit import AUDIT_LOG, AUDIT_ORIGIN, drain_audit, verify_database
 from fengkong.services.trade import TradeStores
-from fengkong.store import migrate
 from fengkong.store.config import make_engine
 from fengkong.store.repositories import OutboxRepository
 from tests.unit.chain import trade_fixtures as fx
@@ -28,11 +27,14 @@ from tests.unit.chain import trade_fixtures as fx
 AUDIT_KEY = SignerKey.from_seed(AUDIT_ORIGIN, hashlib.sha256(b"audit key").digest())
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fx.migrated_template(tmp_path_factory.mktemp("audit-template"))
+
+
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
-    migrate.upgrade(url)
-    return url
+def url(template: Path, tmp_path: Path) -> str:
+    return fx.copy_of(template, tmp_path)
 
 
 @pytest.fixture

@@ -8,16 +8,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fengkong.store import migrate
 from fengkong.store.config import make_engine
+from tests.unit.chain import trade_fixtures as fx
 from tests.unit.chain.receivables_contract import ReceivablesContract
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fx.migrated_template(tmp_path_factory.mktemp("trade-template"))
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{tmp_path / 'trade.sqlite'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
+def engine(template: Path, tmp_path: Path) -> Iterator[sa.Engine]:
+    engine = make_engine(fx.copy_of(template, tmp_path))
     yield engine
     engine.dispose()
 

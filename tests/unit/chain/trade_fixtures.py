@@ -7,7 +7,9 @@ lender; tax IDs start ``91000000`` followed by zeros and a counter and belong to
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -18,6 +20,7 @@ from fengkong.domain.trade import TradeRecord, TradeRecordKind
 from fengkong.money import Money
 from fengkong.services import trade as trade_service
 from fengkong.services.trade import TRADE_LOG, TRADE_ORIGIN, TradeStores
+from fengkong.store import migrate
 
 __all__ = ["TRADE_ORIGIN"]
 
@@ -97,3 +100,20 @@ def checkpoint(engine: sa.Engine, repositories: TradeStores) -> str:
             connection, repositories, log_signer(), TRADE_LOG, TRADE_ORIGIN
         )
     return note
+
+
+def migrated_template(directory: Path) -> Path:
+    """A SQLite file migrated to the newest revision, to be copied for each test (migrating takes seconds)."""
+    path = directory / "template.sqlite"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def copy_of(template: Path, directory: Path) -> str:
+    """The URL of a fresh copy of ``template`` (with its WAL files, if any) in ``directory``."""
+    target = directory / "copy.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        source = template.with_name(template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, target.with_name(target.name + suffix))
+    return f"sqlite:///{target}"
