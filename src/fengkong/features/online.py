@@ -363,6 +363,7 @@ class OnlineFeatureEngine:
         )
         self._logs: dict[tuple[int, str], _Log] = {}
         self._seen: dict[str, int] = {}  # event ID -> earliest receipt (µs)
+        self._seen_oldest_us: int | None = None  # no remembered receipt is older (evict skips the scan)
         self._evicted_through_us: int | None = None  # no read may see events received at or before this
         self._evicted_at_us: int | None = None  # reads before this instant are refused
         self._horizon_us = {
@@ -408,6 +409,8 @@ class OnlineFeatureEngine:
         if earlier_us is not None and earlier_us <= received_us:
             return False
         self._seen[event_id] = received_us
+        if self._seen_oldest_us is None or received_us < self._seen_oldest_us:
+            self._seen_oldest_us = received_us
         too_old = self._evicted_through_us is not None and received_us <= self._evicted_through_us
         for compiled in self._by_type.get(event_type, ()):
             entity_id = row.get(compiled.source.entity_column)
@@ -466,6 +469,9 @@ class OnlineFeatureEngine:
                 slow.append(position)
             else:
                 seen[event_id] = received_us
+        oldest = min((received_list[i] for i, kept in enumerate(fast) if kept), default=None)
+        if oldest is not None and (self._seen_oldest_us is None or oldest < self._seen_oldest_us):
+            self._seen_oldest_us = oldest
         changed = len(id_list) - len(slow)
         fast_mask = pa.array(fast) if slow else None
         base = table.append_column("_received_us", received)
@@ -564,7 +570,10 @@ class OnlineFeatureEngine:
             log.drop_through(now_us - self._horizon_us[index])
             dropped += before - len(log.times)
         self._logs = {key: log for key, log in self._logs.items() if log.times}
-        self._seen = {k: v for k, v in self._seen.items() if v > now_us - _RETENTION_US}
+        retained_after_us = now_us - _RETENTION_US
+        if self._seen_oldest_us is not None and self._seen_oldest_us <= retained_after_us:
+            self._seen = {k: v for k, v in self._seen.items() if v > retained_after_us}
+            self._seen_oldest_us = min(self._seen.values(), default=None)
         cutoff = now_us - horizon
         if self._evicted_through_us is None or cutoff > self._evicted_through_us:
             self._evicted_through_us = cutoff

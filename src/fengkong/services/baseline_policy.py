@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fengkong.domain.features import FeatureReader, FeatureVector
 from fengkong.sim.response import STATEMENT_AGE_DAYS_MIN, LenderActions
 
 IntArray = npt.NDArray[np.int64]
@@ -367,11 +368,19 @@ class BaselinePolicy:
         score = score + 0.8 * (recent[:, TRANSFERS_UNKNOWN] > 0)
         return np.asarray(score, dtype=np.float64), np.asarray(thin, dtype=bool)
 
-    def decide(self, book: ObservedBook, applications: pa.Table) -> LenderActions:
-        """Offers (and holds) for the applications received; declines are simply not offered."""
+    def decide(
+        self, book: ObservedBook, applications: pa.Table, features: FeatureReader | None = None
+    ) -> LenderActions:
+        """Offers (and holds) for the applications received; declines are simply not offered.
+
+        With ``features`` (the online feature engine), the fraud and activity checks read standard features
+        as of each application's receipt — accounts on the application's device, devices the applicant
+        logged in from, 30-day orders, deliveries and settlements — instead of the book's counters; the
+        score and the amounts still come from the book (see the module docstring)."""
         params = self.params
         if not applications.num_rows:
             return LenderActions()
+        checks = _feature_checks(features, applications) if features is not None else None
         parties: list[str] = applications.column("applicant_id").to_pylist()
         columns = {
             name: applications.column(name).to_pylist()
@@ -409,13 +418,24 @@ class BaselinePolicy:
             )
             thin_person = thin[row] and product != "merchant"
             cutoff = params.merchant_cutoff if product == "merchant" else params.thin_cutoff
-            if book.shared_device_parties(position) >= params.shared_device_parties_max:
+            if checks is not None:
+                device_accounts, devices, activity, personal_activity = checks[row]
+                # an application that names no device: the most parties on any device the party used
+                shared_device = (
+                    device_accounts if device_accounts is not None else book.shared_device_parties(position)
+                )
+            else:
+                shared_device = book.shared_device_parties(position)
+                devices = len(book.party_devices.get(position, ()))
+                activity = int(recent[row, [ORDERS, DELIVERIES, SETTLED_ORDERS]].sum())
+                personal_activity = int(recent[row, [ORDERS, DELIVERIES]].sum())
+            if shared_device >= params.shared_device_parties_max:
                 reason = "fraud:shared_device"
-            elif len(book.party_devices.get(position, ())) > params.devices_per_party_max:
+            elif devices > params.devices_per_party_max:
                 reason = "fraud:many_devices"
-            elif new_party and recent[row, [ORDERS, DELIVERIES, SETTLED_ORDERS]].sum() == 0:
+            elif new_party and activity == 0:
                 reason = "fraud:new_and_inactive"
-            elif thin_person and recent[row, [ORDERS, DELIVERIES]].sum() < params.thin_activity_min:
+            elif thin_person and personal_activity < params.thin_activity_min:
                 reason = "thin_file_low_activity"
             elif score >= (cutoff if thin[row] else params.thick_cutoff):
                 reason = "score"
@@ -534,6 +554,47 @@ class BaselinePolicy:
             line_product=np.asarray(products, dtype=np.str_),
             line_new_fen=np.asarray(lines, dtype=np.int64),
         )
+
+
+def _count_feature(vector: FeatureVector, name: str) -> int:
+    value = vector.get(name)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _feature_checks(
+    features: FeatureReader, applications: pa.Table
+) -> list[tuple[int | None, int, int, int]]:
+    """Per application: (accounts seen on its device in 30 days — None when it names no device —, devices
+    its applicant logged in from in 7 days, 30-day activity as consumer, rider or merchant, and as a person),
+    read as of its receipt."""
+    out = []
+    for party, device, received in zip(
+        applications.column("applicant_id").to_pylist(),
+        applications.column("device_id").to_pylist(),
+        applications.column("received_at").to_pylist(),
+        strict=True,
+    ):
+        consumer = features.read("consumer", party, received)
+        rider = features.read("rider", party, received)
+        merchant = features.read("merchant", party, received)
+        shared = (
+            _count_feature(features.read("device", device, received), "device_accounts_distinct_30d")
+            if device
+            else None
+        )
+        personal = _count_feature(consumer, "consumer_orders_30d") + _count_feature(
+            rider, "rider_deliveries_30d"
+        )
+        settled = 1 if _count_feature(merchant, "merchant_settled_amount_30d_fen") > 0 else 0
+        out.append(
+            (
+                shared,
+                _count_feature(consumer, "consumer_login_devices_distinct_7d"),
+                personal + settled,
+                personal,
+            )
+        )
+    return out
 
 
 def merge_actions(*many: LenderActions) -> LenderActions:

@@ -40,6 +40,7 @@ from fengkong.ingest.dedup import SeenEvents
 from fengkong.money import Money
 from fengkong.monitoring import metrics
 from fengkong.services.baseline_policy import BaselinePolicy, DecisionRecord, ObservedBook, merge_actions
+from fengkong.services.demo_features import DemoFeatures
 from fengkong.services.ingest_events import IngestReport, ingest_tables, open_seen_events
 from fengkong.sim.ecosystem import Ecosystem
 from fengkong.sim.latent import LatentState
@@ -179,7 +180,12 @@ def _money(amount_fen: int) -> str:
 
 
 def _ingest(
-    batches: list[dict[str, pa.Table]], lake: Path, seen: SeenEvents, today: date, tally: _IngestTally
+    batches: list[dict[str, pa.Table]],
+    lake: Path,
+    seen: SeenEvents,
+    today: date,
+    tally: _IngestTally,
+    features: DemoFeatures,
 ) -> None:
     """Ingest the day's event tables through the ingestion use case (validation, dedup, lake), in memory.
 
@@ -196,7 +202,7 @@ def _ingest(
         return
     merged = {event_type: pa.concat_tables(tables) for event_type, tables in sorted(by_type.items())}
     clock = FixedClock(start_of_business_day(today + timedelta(days=2)))
-    tally.add(ingest_tables(merged, lake, None, seen, clock, fsync=False))
+    tally.add(ingest_tables(merged, lake, None, seen, clock, fsync=False, sink=features.sink))
 
 
 def _scenario(config: DemoConfig) -> Scenario:
@@ -235,6 +241,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
     # the response model's calibration is the scenario's (its response section and risk levels)
     response = BorrowerResponse(seed=scenario.seed, params=ResponseParameters.from_scenario(scenario))
     book = ObservedBook()
+    features = DemoFeatures()
     policy = BaselinePolicy()
     tally = _IngestTally()
     truth_log = _TruthLog()
@@ -254,8 +261,9 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             book.start_day(day, today)
             with timings.stage("ingest"):
                 # yesterday's borrower events and today's ecosystem events, in one ingestion
-                _ingest([*unsent, ecosystem_tables], lake, seen, today, tally)
+                _ingest([*unsent, ecosystem_tables], lake, seen, today, tally, features)
                 unsent = []
+                features.evict_before(start_of_business_day(today))
             with timings.stage("observe"):
                 book.observe(ecosystem_tables)
             if day < warm_up:  # the lender is not open yet: it only watches
@@ -265,7 +273,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
                 continue
             with timings.stage("decide"):
                 decided = (
-                    policy.decide(book, pending_applications)
+                    policy.decide(book, pending_applications, features)
                     if pending_applications is not None
                     else LenderActions()
                 )
@@ -283,7 +291,7 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
             if on_progress is not None:
                 on_progress("days simulated", day + 1, days)
         with timings.stage("ingest"):
-            _ingest(unsent, lake, seen, ecosystem.current_date(), tally)
+            _ingest(unsent, lake, seen, ecosystem.current_date(), tally, features)
     require(truth_log.last is not None and first_date is not None, "the demo ran no day")
     for name, truth_tables in sorted(truth_log.ecosystem.items()):
         pq.write_table(
@@ -313,10 +321,12 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
         summary["simulation"].update(truth.pop("simulation"))
         summary["decisions"].update(truth.pop("decisions"))
         summary.update(truth)
+    summary["features"], feature_seconds = features.scoreboard(lake)
     if on_progress is not None:
         on_progress("scoreboard", 1, 1)
     timings.seconds["total"] = time.perf_counter() - started
     summary["timings"] = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
+    summary["timings"].update(feature_seconds)
     summary = _plain(summary)
     path = out / "summary.json"
     path.write_text(

@@ -50,6 +50,9 @@ from fengkong.ingest.transport import InProcessTransport, RedisStreamsTransport,
 from fengkong.ingest.validate import Rejection, validate_records, validate_table
 from fengkong.ingest.wire import events_from_table, events_to_tables
 
+#: receives each accepted table (event type, table in the lake layout) as it is written to the lake
+TableSink = Callable[[str, pa.Table], object]
+
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
@@ -118,9 +121,15 @@ def _table_keys(event_type: str, table: pa.Table) -> list[EventKey]:
 
 class _Pipeline:
     def __init__(
-        self, writer: LakeWriter, transport: Transport | None, seen: SeenEvents, clock: Clock
+        self,
+        writer: LakeWriter,
+        transport: Transport | None,
+        seen: SeenEvents,
+        clock: Clock,
+        sink: TableSink | None = None,
     ) -> None:
         self.writer = writer
+        self.sink = sink
         self.transport = transport
         self.seen = seen
         self.clock = clock
@@ -131,6 +140,8 @@ class _Pipeline:
             self.tally.files.extend(self.writer.write(event_type, table))
             self.tally.by_type[event_type] += table.num_rows
             self.tally.accepted += table.num_rows
+            if self.sink is not None:
+                self.sink(event_type, table)
         if self.transport is not None:
             events = ordered_events()
             if events:
@@ -256,17 +267,20 @@ def ingest_tables(
     *,
     batch_events: int = bounds.ingest_batch_events_max,
     fsync: bool = True,
+    sink: TableSink | None = None,
 ) -> IngestReport:
     """Ingest Arrow tables held in memory, in the columnar layout, as :func:`ingest_file` ingests files.
 
     The tables go through the same pipeline — validation, deduplication, the lake, the transport — in the
     mapping's order, each in slices of at most ``batch_events`` rows; a rejection's ``line`` is the 1-based
     row in its table and its ``file`` the mapping's key. ``fsync=False`` is only for a scratch lake rebuilt
-    on every run (the demo's): the files are still atomic, but not flushed to disk.
+    on every run (the demo's): the files are still atomic, but not flushed to disk. ``sink``, when given,
+    receives each accepted table exactly as it was written to the lake (validated, deduplicated), in the
+    process — how the embedded demo feeds its in-process online feature engine without a stream.
     """
     if not 0 < batch_events <= bounds.ingest_batch_events_max:
         raise InputError(f"must be in [1, {bounds.ingest_batch_events_max}]", field="batch_events")
-    pipeline = _Pipeline(LakeWriter(lake_dir, fsync=fsync), transport, seen, clock)
+    pipeline = _Pipeline(LakeWriter(lake_dir, fsync=fsync), transport, seen, clock, sink)
     for name, table in tables_by_type.items():
         if not isinstance(table, pa.Table):
             raise InputError(f"expected an Arrow table, got {type(table).__name__}", field=name)

@@ -127,3 +127,22 @@ def test_bad_batches_name_the_problem() -> None:
     with pytest.raises(InputError, match="received_at"):
         engine.apply_table("order_placed", as_text)
     assert engine.apply_table("order_placed", orders.slice(0, 0)) == 0
+
+
+def test_event_ids_are_forgotten_after_the_dedup_retention_and_only_then() -> None:
+    from fengkong import bounds
+
+    tables = to_tables(random_stream(seed=6, events=300, event_types=("order_placed", "login")))
+    engine = OnlineFeatureEngine(STANDARD_FEATURES)
+    for event_type, table in tables.items():
+        engine.apply_table(event_type, table)
+    remembered = engine.event_ids_remembered
+    newest = max(max(t.column("received_at").to_pylist()) for t in tables.values())
+    oldest = min(min(t.column("received_at").to_pylist()) for t in tables.values())
+    retention = timedelta(days=bounds.online_dedup_retention_days)
+    engine.evict(oldest + retention - timedelta(microseconds=1))  # the oldest ID is still inside retention
+    assert engine.event_ids_remembered == remembered
+    engine.evict(newest + retention)  # every ID is past retention
+    assert engine.event_ids_remembered == 0
+    # a retry of a forgotten event is too old for any window now: it changes nothing
+    assert engine.apply_table("order_placed", tables["order_placed"]) == 0

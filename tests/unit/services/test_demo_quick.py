@@ -21,6 +21,7 @@ SECTIONS = (
     "credit_lines",
     "loan_book",
     "ground_truth_evaluation",
+    "features",
     "timings",
     "versions",
 )
@@ -63,6 +64,21 @@ def test_summary_has_every_section_and_the_lake_and_truth_exist(quick_runs: tupl
     assert summary["simulation"]["days"] > 60
     assert summary["decisions"]["applications"] > 100
     assert summary["loan_book"]["accounts_booked"] > 20
+
+
+def test_decisions_read_the_online_features_and_parity_holds_on_every_logged_read(
+    quick_runs: tuple[Path, dict, dict],
+) -> None:
+    _, summary, _ = quick_runs
+    features = summary["features"]
+    parity = features["parity_logged_reads"]
+    # every application reads its applicant's consumer, rider and merchant features
+    assert features["reads"] == 3 * summary["decisions"]["applications"]
+    assert parity["reads_checked"] == features["reads"]
+    assert {row["feature"] for row in parity["by_feature"]} == set(features["features_read"])
+    assert parity["values_compared"] >= features["reads"]
+    assert parity["mismatches"] == 0 and parity["agrees"] is True
+    assert features["events_applied"] > 100_000
 
 
 def test_money_is_strings_that_parse(quick_runs: tuple[Path, dict, dict]) -> None:
