@@ -57,7 +57,7 @@ APPLICATION_TABLES = {
     "joint_loan_funders",
     "joint_repayment_parts",
 }
-HEAD = "0011"
+HEAD = "0012"
 
 
 def schema_differences(url: str, target: sa.MetaData = schema.metadata) -> list[object]:
@@ -88,7 +88,15 @@ def test_the_migrations_are_packaged() -> None:
     assert (migrate.MIGRATIONS_DIR / "versions" / "0003_chain.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0004_loans.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "versions" / "0005_exposure.py").is_file()
-    for name in ("0006_trade", "0007_decisions", "0008_privacy", "0009_fraud_cases", "0010_lending_products"):
+    for name in (
+        "0006_trade",
+        "0007_decisions",
+        "0008_privacy",
+        "0009_fraud_cases",
+        "0010_lending_products",
+        "0011_offers",
+        "0012_credit_lines",
+    ):
         assert (migrate.MIGRATIONS_DIR / "versions" / f"{name}.py").is_file()
     assert migrate.head_revision() == HEAD
 
