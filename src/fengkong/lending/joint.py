@@ -51,6 +51,7 @@ interest only when it is collected, so they never booked it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -246,18 +247,25 @@ def split_disbursement(funding: JointFunding, principal_fen: int) -> tuple[int, 
     return allocate(principal_fen, list(funding.shares_bp))
 
 
+@functools.lru_cache(maxsize=1_024)
+def _scaled_rates(funding: JointFunding, borrower_rate: Decimal) -> tuple[int, tuple[int, ...]]:
+    """The borrower's and each partner's rate times one common denominator, as integers (checked once per
+    funding and rate)."""
+    funding.check_borrower_rate(borrower_rate)
+    rates = [Fraction(partner.annual_rate) for partner in funding.partners]
+    borrower = Fraction(borrower_rate)
+    scale = lcm(borrower.denominator, *(rate.denominator for rate in rates))
+    return int(borrower * scale), tuple(int(rate * scale) for rate in rates)
+
+
 def interest_weights(
     funding: JointFunding, borrower_rate: Decimal, balances: Sequence[int]
 ) -> tuple[int, ...]:
     """Integer weights that split a period's interest: each partner's balance at its rate, and the lender's
     balance at the borrower's rate plus the spread on the partners' balances (see the module docstring)."""
-    funding.check_borrower_rate(borrower_rate)
-    rates = [Fraction(partner.annual_rate) for partner in funding.partners]
-    borrower = Fraction(borrower_rate)
-    scale = lcm(borrower.denominator, *(rate.denominator for rate in rates))
-    partner_weights = [int(balance * rate * scale) for balance, rate in zip(balances[1:], rates, strict=True)]
-    whole = int(sum(balances) * borrower * scale)
-    lender = whole - sum(partner_weights)
+    borrower, partner_rates = _scaled_rates(funding, borrower_rate)
+    partner_weights = [balance * rate for balance, rate in zip(balances[1:], partner_rates, strict=True)]
+    lender = sum(balances) * borrower - sum(partner_weights)
     if lender < 0:
         raise InvariantError("the lender's interest weight is negative")
     return (lender, *partner_weights)
