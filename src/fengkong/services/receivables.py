@@ -44,7 +44,7 @@ from fengkong.domain.trade import TradeRecordKind
 from fengkong.errors import ConflictError, InputError, InvariantError
 from fengkong.money import D, Rounding
 from fengkong.services import chain as chain_service
-from fengkong.services.trade import TRADE_LOG, TradeStores, append_to_log
+from fengkong.services.trade import TRADE_LOG, TradeStores, append_to_log, holds_batched_appends
 from fengkong.store.receivables import PartRow, ReceivableRow
 
 
@@ -101,7 +101,8 @@ def _log_event(
 
 
 def _lock_log(connection: sa.Connection, stores: TradeStores) -> None:
-    stores.chain.lock_head(connection, TRADE_LOG)
+    if not holds_batched_appends(connection, TRADE_LOG):  # a batch holds the lock for its whole block
+        stores.chain.lock_head(connection, TRADE_LOG)
 
 
 def part_id_of(receivable_id: str, path: str) -> str:

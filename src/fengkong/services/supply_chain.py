@@ -56,7 +56,7 @@ from fengkong.ingest.lake import read_lake_table
 from fengkong.money import D, Money
 from fengkong.services import receivables as receivable_service
 from fengkong.services import trade as trade_service
-from fengkong.services.trade import TRADE_LOG, TRADE_ORIGIN, TradeStores
+from fengkong.services.trade import TRADE_LOG, TRADE_ORIGIN, TradeStores, batched_appends
 
 LENDER: Final = "L-FENGKONG"  # the platform's lender
 SECOND_LENDER: Final = "L-OTHER-BANK"  # the lender a double financing is tried with
@@ -365,7 +365,7 @@ def _record_day(run: _Run, todays: Sequence[_LakeDocument], day: date) -> None:
         "forged_signature": RejectionReason.UNKNOWN_KEY,
         "replayed_document": RejectionReason.REPLAY,
     }
-    with run.engine.begin() as connection:
+    with run.engine.begin() as connection, batched_appends(connection, run.stores):
         for start in range(0, len(batch), 5_000):
             chunk = batch[start : start + 5_000]
             result = trade_service.record_documents(connection, run.stores, chunk)
@@ -384,7 +384,7 @@ def _record_day(run: _Run, todays: Sequence[_LakeDocument], day: date) -> None:
         for signed in batch[:genuine]
         if signed.document.record.kind is TradeRecordKind.INVOICE
     ]
-    with run.engine.begin() as connection:
+    with run.engine.begin() as connection, batched_appends(connection, run.stores):
         for record in invoices:
             _present(run, connection, record, day)
 
@@ -453,7 +453,7 @@ def _lifecycle(run: _Run, day: date) -> None:
     if not ready:
         return
     parameters = run.parameters
-    with run.engine.begin() as connection:
+    with run.engine.begin() as connection, batched_appends(connection, run.stores):
         for receivable_id in ready:
             receivable = run.stores.receivables.receivable(connection, receivable_id, lock=False)
             if receivable is None or receivable.due_on <= day:
@@ -543,7 +543,7 @@ def _settle(run: _Run, day: date) -> None:
     due = run.due.pop(day, [])
     if not due:
         return
-    with run.engine.begin() as connection:
+    with run.engine.begin() as connection, batched_appends(connection, run.stores):
         for receivable_id, debtor in due:
             settled = receivable_service.settle_receivable(connection, run.stores, receivable_id, debtor, day)
             if isinstance(settled, Refusal):

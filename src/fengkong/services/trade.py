@@ -9,7 +9,8 @@ refuses the whole batch. The caller commits (or nothing is written at all).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from fengkong.chain.trade import (
     verify_documents,
 )
 from fengkong.clock import Clock
-from fengkong.errors import BoundExceededError, InputError
+from fengkong.errors import BoundExceededError, InputError, InvariantError
 from fengkong.services import chain as chain_service
 from fengkong.store import migrate
 from fengkong.store.audit import AuditRepository
@@ -63,16 +64,78 @@ def ensure_log(connection: sa.Connection, stores: TradeStores, name: str = TRADE
     return chain_service.create_log(connection, stores.chain, name)
 
 
+_PENDING_KEY = "fengkong.services.trade.pending_appends"
+
+
+@dataclass(slots=True)
+class _PendingAppends:
+    """Entries collected for one log inside :func:`batched_appends`, after ``base`` leaves."""
+
+    base: int
+    entries: list[bytes]
+
+
 def append_to_log(
     connection: sa.Connection, stores: TradeStores, name: str, entries: Sequence[bytes]
-) -> tuple[int, LogHead]:
-    """Append ``entries`` after the log's current head; the first new leaf index and the new head.
+) -> tuple[int, int]:
+    """Append ``entries`` after the log's current head; the first new leaf index and the size after them.
 
-    The append itself locks the head and refuses (ConflictError) if another transaction moved it since it was
-    read here; the use cases lock the head first, so under them that cannot happen."""
+    Inside :func:`batched_appends` for this log on this connection the entries are collected and written
+    when the block ends (their leaf indexes are fixed now: the block holds the head's lock). Otherwise they
+    are appended at once; the append locks the head and refuses (ConflictError) if another transaction moved
+    it since it was read here — the use cases lock the head first, so under them that cannot happen.
+    """
+    pending: dict[str, _PendingAppends] | None = connection.info.get(_PENDING_KEY)
+    if pending is not None and name in pending:
+        batch = pending[name]
+        if len(batch.entries) + len(entries) > bounds.chain_append_batch_entries_max:
+            _flush(connection, stores, name, batch)
+        first = batch.base + len(batch.entries)
+        batch.entries.extend(entries)
+        return first, first + len(entries)
     first = stores.chain.head(connection, name).tree_size
     head = chain_service.append_entries(connection, stores.chain, name, first, entries)
-    return first, head
+    return first, head.tree_size
+
+
+def log_size(connection: sa.Connection, stores: TradeStores, name: str) -> int:
+    """The log's size as this transaction sees it, appends collected by :func:`batched_appends` included."""
+    pending: dict[str, _PendingAppends] | None = connection.info.get(_PENDING_KEY)
+    if pending is not None and name in pending:
+        return pending[name].base + len(pending[name].entries)
+    return stores.chain.head(connection, name).tree_size
+
+
+def holds_batched_appends(connection: sa.Connection, name: str) -> bool:
+    pending: dict[str, _PendingAppends] | None = connection.info.get(_PENDING_KEY)
+    return pending is not None and name in pending
+
+
+def _flush(connection: sa.Connection, stores: TradeStores, name: str, batch: _PendingAppends) -> None:
+    if batch.entries:
+        chain_service.append_entries(connection, stores.chain, name, batch.base, batch.entries)
+        batch.base += len(batch.entries)
+        batch.entries = []
+
+
+@contextmanager
+def batched_appends(connection: sa.Connection, stores: TradeStores, name: str = TRADE_LOG) -> Iterator[None]:
+    """Collect this block's appends to log ``name`` on ``connection`` and write them as one append when the
+    block ends normally (one head update instead of one per entry). The head is locked for the block; if the
+    block raises, nothing is written and the caller's transaction rolls back."""
+    if holds_batched_appends(connection, name):
+        raise InvariantError(f"appends to log {name!r} are already batched on this connection")
+    stored = stores.chain.lock_head(connection, name)
+    batch = _PendingAppends(stored.head.tree_size, [])
+    pending: dict[str, _PendingAppends] = connection.info.setdefault(_PENDING_KEY, {})
+    pending[name] = batch
+    try:
+        yield
+    except BaseException:
+        del pending[name]
+        raise
+    del pending[name]
+    _flush(connection, stores, name, batch)
 
 
 def register_party_key(connection: sa.Connection, stores: TradeStores, key: PartyKey) -> bool:
@@ -113,7 +176,8 @@ def record_documents(
         raise InputError("a batch needs at least one document", field="batch")
     if len(batch) > bounds.trade_batch_documents_max:
         raise BoundExceededError("trade_batch_documents_max", bounds.trade_batch_documents_max, len(batch))
-    head = stores.chain.lock_head(connection, log_name).head  # serialises recorders before any check
+    if not holds_batched_appends(connection, log_name):  # a batch holds the head's lock already
+        stores.chain.lock_head(connection, log_name)  # serialises recorders before any check
     key_ids = {signed.document.issuer_key_id for signed in batch} | {
         signed.receiver_key_id for signed in batch
     }
@@ -133,11 +197,11 @@ def record_documents(
         batch, keys, last, lambda nonce, record_id: nonce in seen_nonces or record_id in seen_records
     )
     if not verdicts.accepted or (atomic and verdicts.rejected):
-        return RecordResult((), (), verdicts.rejected, head.tree_size)
+        return RecordResult((), (), verdicts.rejected, log_size(connection, stores, log_name))
     accepted = [batch[position] for position in verdicts.accepted]
     salts = [new_salt() for _ in accepted]
     commitments = [commit(salt, signed.canonical) for salt, signed in zip(salts, accepted, strict=True)]
-    first, new_head = append_to_log(connection, stores, log_name, [commitment_entry(c) for c in commitments])
+    first, tree_size = append_to_log(connection, stores, log_name, [commitment_entry(c) for c in commitments])
     rows: list[dict[str, object]] = []
     for offset, (signed, salt, commitment) in enumerate(zip(accepted, salts, commitments, strict=True)):
         record = signed.document.record
@@ -169,7 +233,7 @@ def record_documents(
         tuple(signed.document.record.record_id for signed in accepted),
         tuple(range(first, first + len(accepted))),
         verdicts.rejected,
-        new_head.tree_size,
+        tree_size,
     )
 
 
@@ -177,6 +241,8 @@ def sign_and_store_checkpoint(
     connection: sa.Connection, stores: TradeStores, signer: SignerKey, name: str, origin: str
 ) -> tuple[int, str]:
     """Sign the log's current head as a checkpoint for ``origin`` and keep the note; ``(tree_size, note)``."""
+    if holds_batched_appends(connection, name):
+        raise InvariantError(f"sign a checkpoint of {name!r} after its batched appends are written")
     head = stores.chain.head(connection, name)
     note = sign_checkpoint(Checkpoint(origin, head.tree_size, head.root_hash), [signer])
     stores.trade.store_checkpoint(connection, head.log_id, head.tree_size, note)

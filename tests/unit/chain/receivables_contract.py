@@ -20,6 +20,7 @@ from fengkong.chain.trade import RejectionReason, commitment_entry, opens
 from fengkong.domain.trade import TradeRecordKind
 from fengkong.services import receivables as receivable_service
 from fengkong.services import trade as trade_service
+from fengkong.services.audit import verify_database
 from fengkong.services.trade import TRADE_LOG, TradeStores
 from fengkong.store import tables_trade
 from fengkong.store.receivables import ReceivableRow
@@ -324,6 +325,52 @@ class ReceivablesContract:
             )
         assert other_key.party_id == "X"
         assert isinstance(refused, Refusal) and refused.reason is RefusalReason.PROOF_REJECTED
+
+    def test_batched_appends_write_once_at_the_end_and_nothing_when_the_block_fails(
+        self, engine: sa.Engine, repositories: TradeStores
+    ) -> None:
+        fx.record_full_trade(engine, repositories, AMOUNT)
+        with engine.connect() as connection:
+            heads_before = len(repositories.chain.heads(connection, TRADE_LOG))
+            size_before = repositories.chain.head(connection, TRADE_LOG).tree_size
+
+        def dies_half_way() -> None:
+            with engine.begin() as connection, trade_service.batched_appends(connection, repositories):
+                assert isinstance(self._issue_on(connection, repositories), ReceivableRow)
+                raise RuntimeError("the process died")
+
+        with pytest.raises(RuntimeError):
+            dies_half_way()
+        with engine.begin() as connection, trade_service.batched_appends(connection, repositories):
+            assert isinstance(self._issue_on(connection, repositories), ReceivableRow)
+            confirmed = receivable_service.confirm_receivable(
+                connection, repositories, "R-1", fx.CORE, fx.DAY
+            )
+            assert isinstance(confirmed, ReceivableRow)
+            assert trade_service.log_size(connection, repositories, TRADE_LOG) == size_before + 2
+        with engine.connect() as connection:
+            assert repositories.chain.head(connection, TRADE_LOG).tree_size == size_before + 2
+            assert len(repositories.chain.heads(connection, TRADE_LOG)) == heads_before + 1  # one append
+            events = repositories.receivables.events(connection)
+        assert [(row.kind, row.leaf_index) for row in events] == [
+            ("issue", size_before),
+            ("confirm", size_before + 1),
+        ]
+        assert verify_database(engine, repositories).intact
+
+    def _issue_on(self, connection: sa.Connection, repositories: TradeStores) -> ReceivableRow | Refusal:
+        return receivable_service.issue_receivable(
+            connection,
+            repositories,
+            receivable_id="R-1",
+            invoice_record_id="INV-1",
+            invoice_number=fx.INVOICE_NUMBER,
+            seller_tax_id=fx.SELLER_TAX_ID,
+            buyer_tax_id=fx.BUYER_TAX_ID,
+            amount=AMOUNT,
+            issued_on=fx.DAY,
+            on=fx.DAY,
+        )
 
 
 def full_width(text: str) -> str:
