@@ -17,6 +17,8 @@ engine.
   that schedule (``draw:<draw_id>``, pointing at its line) and is accepted at once as loan ``<draw_id>``. The
   line's row lock serialises draws, so two concurrent draws never together pass the line's amount. A draw
   refused (line not accepted, not enough available credit, over the cap) is a :class:`DrawRefused` value.
+  A line's validity window is the time to accept it; once accepted it stays drawable (freezing or closing a
+  line is the credit-lines work, not done here).
   Not served yet: the revolving line's daily interest on a running balance and BNPL statement billing
   (``lending.products``) — every draw here has a fixed schedule.
 * :func:`repay` — :func:`fengkong.services.loans.post_repayment_on` on today's business date.
