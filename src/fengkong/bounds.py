@@ -239,3 +239,17 @@ bureau_notice_id_length_max: Final = 128
 bureau_accounts_per_file_max: Final = 5_000_000  # accounts in one monthly file
 customer_question_chars_max: Final = 2_000  # one customer-service question
 authorisation_hold_hours_max: Final = 24 * 30  # a purchase's hold expires within a month at the latest
+
+# -- credit lines: dynamic line changes and early warnings (credit_lines/dynamic.py, early_warning.py) -------
+credit_line_rule_version_length_max: Final = 64  # the rule version a line change names
+credit_line_reason_length_max: Final = 64  # a reason code of a line change or an alert
+credit_line_triggers_max: Final = 16  # feature values carried by one line change or alert
+credit_line_step_permille_max: Final = 1_000  # a raise adds at most the whole line; a cut keeps at most all
+credit_line_cooldown_days_max: Final = 365  # days between two raises of one line
+credit_line_history_days_min: Final = 1  # a line is at least a day old before a raise can be considered
+credit_line_history_days_max: Final = 3_650  # minimum history a rule may ask for (ten years)
+credit_line_review_batch_rows_max: Final = 10_000  # lines reviewed in one transaction of a review run
+credit_line_history_rows_max: Final = 1_000  # changes returned by one history read
+credit_line_alert_batch_rows_max: Final = 1_000  # alerts returned by one queue read
+credit_line_alert_id_length_max: Final = 128
+credit_line_change_id_length_max: Final = 128

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fengkong.store import (
     tables,
     tables_bureau,  # noqa: F401  (0008: bureau notices and reported months)
+    tables_credit_lines,  # noqa: F401  (0012: credit lines, their changes, early-warning alerts)
     tables_decisions,  # noqa: F401  (0007: decision headers, policy versions and switches)
     tables_fraud,  # noqa: F401  (0009: fraud interceptions and review cases)
     tables_lending,  # noqa: F401  (0010: joint-lending funding shares)

@@ -50,6 +50,9 @@ APPLICATION_TABLES = {
     "offers",  # 0011: offers accepted and drawn on through the API
     "fraud_interceptions",  # 0009: fraud interceptions and review cases
     "fraud_cases",
+    "credit_lines",  # 0012: credit lines, their changes, early-warning alerts
+    "credit_line_changes",
+    "credit_line_alerts",
     "decisions",  # 0007: decision headers, policy versions and switches
     "policy_versions",
     "policy_switches",
