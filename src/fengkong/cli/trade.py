@@ -28,12 +28,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fengkong.chain.registry_export import to_csv, to_json
 from fengkong.cli.chain import chain_app
 from fengkong.cli.common import OutputFormat, fail
 from fengkong.clock import SystemClock
 from fengkong.errors import FengkongError, InputError
-from fengkong.services.receivables import registration_export
+from fengkong.services.receivables import write_registration_export
 from fengkong.services.supply_chain import SupplyChainParameters, SupplyChainRun, run_supply_chain
 from fengkong.services.trade import TradeStores, open_engine
 
@@ -70,15 +69,7 @@ def _run(
 
             result = run_supply_chain(lake, engine, parameters, advance)
         if registry_out is not None:
-            with engine.connect() as connection:
-                rows = registration_export(connection, TradeStores.of(SystemClock()))
-            text = to_json(rows) if registry_out.suffix == ".json" else to_csv(rows)
-            try:
-                registry_out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(
-                    f"cannot write {registry_out}: {exc.strerror or exc}", field="registry_out"
-                ) from exc
+            write_registration_export(engine, TradeStores.of(SystemClock()), registry_out)
         return result
     finally:
         if engine is not None:

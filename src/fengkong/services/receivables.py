@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -38,7 +39,13 @@ from fengkong.chain.receivables import (
     plan_split,
     settlement_payees,
 )
-from fengkong.chain.registry_export import MovementForRegistration, RegistrationRow, registration_rows
+from fengkong.chain.registry_export import (
+    MovementForRegistration,
+    RegistrationRow,
+    registration_rows,
+)
+from fengkong.chain.registry_export import to_csv as registration_csv
+from fengkong.chain.registry_export import to_json as registration_json
 from fengkong.chain.trade import commit, commitment_entry, new_salt, opens
 from fengkong.domain.trade import TradeRecordKind
 from fengkong.errors import ConflictError, InputError, InvariantError
@@ -540,3 +547,15 @@ def registration_export(connection: sa.Connection, stores: TradeStores) -> list[
             )
         )
     return registration_rows(movements)
+
+
+def write_registration_export(engine: sa.Engine, stores: TradeStores, path: Path) -> int:
+    """Write :func:`registration_export` to ``path`` (JSON for ``.json``, else CSV); the rows written."""
+    with engine.connect() as connection:
+        rows = registration_export(connection, stores)
+    text = registration_json(rows) if path.suffix == ".json" else registration_csv(rows)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}", field="registry_out") from exc
+    return len(rows)
