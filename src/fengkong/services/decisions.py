@@ -13,6 +13,7 @@ never points at a missing body; a body whose headers failed to commit is an orph
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,13 +29,17 @@ import sqlalchemy as sa
 from fengkong import bounds
 from fengkong.clock import Clock, SystemClock, business_date
 from fengkong.compliance.reasons import default_reason_texts
+from fengkong.decisions.engine import DecisionEngine
 from fengkong.decisions.onboarding import Decided
 from fengkong.decisions.policy import load_policy
 from fengkong.decisions.ports import HoldPlaced, HoldRefused, HoldRequest, LineExposure
+from fengkong.decisions.scorers import GBMScorer, ScorecardScorer
 from fengkong.decisions.trace import Trace
+from fengkong.domain.protocols import Scorer
 from fengkong.errors import BoundExceededError, InputError, NotFoundError
 from fengkong.ingest.lake import write_parquet_atomically
 from fengkong.services.database import resolve_database_url
+from fengkong.services.scoring import load_model
 from fengkong.store import exposure as exposure_store
 from fengkong.store.config import make_engine
 from fengkong.store.decisions import DecisionHeader, get_header, held_by, record_headers
@@ -270,3 +275,25 @@ def check_policy_file(path: Path) -> dict[str, Any]:
             for rule in policy.rules
         ],
     }
+
+
+def models_from_directory(directory: Path) -> dict[str, Scorer]:
+    """The scorecard and the GBM of a model directory (``fengkong scorecard fit``'s layout: manifest.json,
+    scorecard.json, gbm/), as one-applicant scorers named as policies name them (``scorecard``, ``gbm``),
+    each versioned by the SHA-256 of its reviewable file."""
+    loaded = load_model(directory)
+    table_text = (directory / "scorecard.json").read_text(encoding="utf-8")
+    scorecard_version = "scorecard-" + hashlib.sha256(table_text.encode("utf-8")).hexdigest()[:12]
+    gbm_version = "gbm-" + str(loaded.gbm.card.get("model_sha256", ""))[:12]
+    return {
+        "scorecard": ScorecardScorer(loaded.table, scorecard_version),
+        "gbm": GBMScorer(loaded.gbm, gbm_version),
+    }
+
+
+def engine_from_files(policy_path: Path, model_directory: Path, **ports: Any) -> DecisionEngine:
+    """The engine of a policy file and a model directory, with ``ports`` as
+    :class:`~fengkong.decisions.engine.DecisionEngine` takes them (``reader`` is required)."""
+    return DecisionEngine.from_policy_file(
+        policy_path, models=models_from_directory(model_directory), **ports
+    )

@@ -75,3 +75,34 @@ def test_challengers_score_in_shadow_and_never_decide(
     assert shadow[0].probability_of_default == pytest.approx(
         decided[0].trace.scores[1].probability_of_default
     )
+
+
+def test_an_engine_from_a_policy_file_and_a_model_directory(tmp_path: Path, gbm_serving: GBMServing) -> None:
+    import json
+    from dataclasses import replace
+
+    from fengkong.scoring.gbm import CARD_FORMAT
+    from fengkong.services.decisions import engine_from_files
+    from fengkong.services.scoring import MANIFEST_FORMAT
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": MANIFEST_FORMAT, "champion": "gbm"}))
+    (tmp_path / "scorecard.json").write_text(scorecard_table().to_json())
+    card = {
+        "format": CARD_FORMAT,
+        "numeric": list(gbm_serving.numeric),
+        "categorical": [],
+        "categories": {},
+        "calibration": gbm_serving.calibration.to_dict(),
+        "best_iteration": gbm_serving.best_iteration,
+    }
+    replace(gbm_serving, card=card).save(tmp_path / "gbm")
+    engine = engine_from_files(DEFAULT_POLICY, tmp_path, reader=world(), clock=FixedClock(NOW))
+    decided = engine.decide_application(application())
+    versions = dict(decided.trace.versions)
+    assert versions["model:scorecard"].startswith("scorecard-") and versions["model:gbm"].startswith("gbm-")
+    reference = DecisionEngine.from_policy_file(
+        DEFAULT_POLICY, reader=world(), models=_models(gbm_serving), clock=FixedClock(NOW)
+    ).decide_application(application())
+    assert [s.probability_of_default for s in decided.trace.scores] == pytest.approx(
+        [s.probability_of_default for s in reference.trace.scores]
+    )
