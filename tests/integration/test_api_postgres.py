@@ -23,7 +23,7 @@ from fengkong.money import Money
 from fengkong.services import ledger as ledger_service
 from fengkong.store import migrate, tables
 from fengkong.store.ledger import LedgerRepository
-from tests.unit.api.conftest import NOW, keep, line_offer, loan_offer
+from tests.unit.api.offers import NOW, keep, line_offer, loan_offer
 from tests.unit.api.testclient import TestClient
 
 pytestmark = pytest.mark.integration

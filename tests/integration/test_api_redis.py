@@ -10,7 +10,7 @@ from fengkong.api.app import create_app
 from fengkong.api.settings import ApiSettings
 from fengkong.clock import FixedClock
 from fengkong.store import migrate
-from tests.unit.api.conftest import NOW
+from tests.unit.api.offers import NOW
 from tests.unit.api.test_events import login, order
 from tests.unit.api.testclient import TestClient
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from fengkong.clock import FixedClock
 from fengkong.store import tables
-from tests.unit.api.conftest import keep, line_offer, loan_offer
+from tests.unit.api.offers import keep, line_offer, loan_offer
 from tests.unit.api.testclient import TestClient
 
 

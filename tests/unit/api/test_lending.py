@@ -16,7 +16,7 @@ from fengkong.money import Money
 from fengkong.services import ledger as ledger_service
 from fengkong.services import loans as loans_service
 from fengkong.store.ledger import LedgerRepository
-from tests.unit.api.conftest import NOW, TODAY, keep, line_offer, loan_offer
+from tests.unit.api.offers import NOW, TODAY, keep, line_offer, loan_offer
 from tests.unit.api.testclient import TestClient
 
 _keys = itertools.count()

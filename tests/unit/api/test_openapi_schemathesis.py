@@ -24,7 +24,7 @@ from fengkong.api.settings import ApiSettings
 from fengkong.clock import FixedClock
 from fengkong.services.api_context import prepare
 from fengkong.services.api_lending import accept
-from tests.unit.api.conftest import NOW, keep, line_offer, loan_offer
+from tests.unit.api.offers import NOW, keep, line_offer, loan_offer
 
 EXAMPLES_PER_OPERATION = 25
 

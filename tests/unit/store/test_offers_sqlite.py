@@ -14,7 +14,7 @@ from fengkong.domain.products import Fee
 from fengkong.errors import ConflictError, NotFoundError
 from fengkong.money import Money
 from fengkong.store.offers import OffersRepository, offer_from_json, offer_to_json
-from tests.unit.api.conftest import NOW, line_offer, loan_offer
+from tests.unit.api.offers import NOW, line_offer, loan_offer
 
 
 def test_an_offer_survives_json_exactly() -> None:
