@@ -211,3 +211,19 @@ def test_a_large_ledger_batch_is_split_across_outbox_rows(engine: sa.Engine) -> 
     with engine.begin() as connection:
         row_ids = audit_service.enqueue_ledger_batch(connection, OutboxRepository(clock), "B-big", ids)
     assert len(row_ids) == 2
+
+
+def test_the_drain_command_covers_the_outbox_under_the_given_key(
+    engine: sa.Engine, url: str, tmp_path: Path
+) -> None:
+    enqueue(engine, FixedClock(fx.AT), 2)
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(AUDIT_KEY.to_text() + "\n", encoding="utf-8")
+    runner = CliRunner()
+    drained = runner.invoke(app, ["audit", "drain", "--database-url", url, "--signer-key", str(key_file)])
+    assert drained.exit_code == 0, drained.output
+    assert json.loads(drained.output)["appended"] == 3
+    missing = runner.invoke(
+        app, ["audit", "drain", "--database-url", url, "--signer-key", str(tmp_path / "no.key")]
+    )
+    assert missing.exit_code == 2 and "private_key" in missing.output
