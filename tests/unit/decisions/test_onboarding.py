@@ -145,3 +145,23 @@ def test_a_missing_feature_skips_the_rules_that_read_it(
     statuses = _statuses(decided.trace.rules)
     assert statuses["credit.bureau_score_low"] == "missing"
     assert decided.trace.features["consumer_bureau_score_last"] is None
+
+
+def test_a_bnpl_application_gets_a_line_priced_from_the_grid(
+    default_policy: Policy, gbm_serving: GBMServing
+) -> None:
+    from fengkong.decisions.onboarding import grid_key
+    from fengkong.domain.products import ProductKind
+
+    engine = build_engine(default_policy, gbm_serving, world())
+    decided = engine.decide_application(application(product=ProductKind.BNPL, installments=3))
+    offer = decided.decision.offer
+    assert decided.decision.outcome is Outcome.APPROVE and offer is not None
+    assert offer.schedule is None  # a line: no schedule until a draw
+    band = decided.trace.risk_band
+    assert band is not None
+    expected = engine.onboarding.grid.rate(grid_key(ProductKind.BNPL, band, 3))
+    assert offer.annualised_rate == expected
+    # affordability counted the line at 10 % a month
+    check = next(c for c in decided.trace.checks if c.rule_id == "eligibility.debt_service_ratio")
+    assert dict(check.values)["monthly_payment_fen"] == offer.amount.amount_minor * 0.10
