@@ -15,6 +15,7 @@ from fengkong.store.ledger import LedgerRepository
 from tests.unit.services.test_joint_loans import (
     T0,
     test_a_joint_loan_booked_repaid_on_time_and_settled,
+    test_a_payoff_of_a_joint_loan_repays_every_funder_in_full,
     test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries,
     test_each_funders_part_is_stored_and_a_reversal_undoes_it,
 )
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 __all__ = [
     "test_a_joint_loan_booked_repaid_on_time_and_settled",
+    "test_a_payoff_of_a_joint_loan_repays_every_funder_in_full",
     "test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries",
     "test_each_funders_part_is_stored_and_a_reversal_undoes_it",
 ]

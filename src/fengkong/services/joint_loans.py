@@ -70,7 +70,8 @@ from fengkong.store.joint_funding import FunderRecord, JointLoanRecord, Repaymen
 from fengkong.store.ledger import LedgerRepository
 from fengkong.store.loans import LoansRepository
 
-PREPAID_PRINCIPAL = "prepaid-principal"
+# the allocation components that are money paid (not "interest-waived" or the "interest-suspended" marker)
+SPLIT_COMPONENTS = tuple(component.value for component in Component)
 
 
 def record_of(loan_id: str, currency: str, funding: JointFunding, borrower_rate: Decimal, principal: int) -> (
@@ -189,12 +190,19 @@ def post_joint_repayment(
             _post(connection, clock, [recovery_posting(funding, repayment_id, recovered, business_date,
                                                        record.currency)])  # fmt: skip
             return JointRepaymentResult(result, (), recovered)
+        # what was paid, by component, from the repayment's allocation lines (a payoff's interest to the day
+        # and its future fees are there, not among the parts of the dues)
+        paid = dict.fromkeys(SPLIT_COMPONENTS, 0)
+        for _, component, amount in LoansRepository(clock).allocations(connection, repayment_id):
+            if component in paid:
+                paid[component] += amount
+        if sum(paid.values()) != amount_fen:
+            raise InvariantError(f"repayment {repayment_id!r}: its allocations do not add up to its amount")
         balances = [funder.principal_outstanding_fen for funder in record.funders]
         split = split_flow(
             funding, record.borrower_rate, balances,
-            principal=parts.get(Component.PRINCIPAL.value, 0) + parts.get(PREPAID_PRINCIPAL, 0),
-            interest=parts.get(Component.INTEREST.value, 0), fee=parts.get(Component.FEE.value, 0),
-            penalty=parts.get(Component.PENALTY.value, 0),
+            principal=paid[Component.PRINCIPAL.value], interest=paid[Component.INTEREST.value],
+            fee=paid[Component.FEE.value], penalty=paid[Component.PENALTY.value],
         )  # fmt: skip
         joint_funding.apply_principal(connection, loan_id, [part.principal for part in split])
         joint_funding.add_repayment_parts(

@@ -179,3 +179,20 @@ def test_each_funders_part_is_stored_and_a_reversal_undoes_it(engine: sa.Engine)
     assert {code: net for code, net in totals(engine).items() if net} == {
         code: net for code, net in before.items() if net
     }
+
+
+def test_a_payoff_of_a_joint_loan_repays_every_funder_in_full(engine: sa.Engine) -> None:
+    clock = FixedClock(T0)
+    joint_offer = offer("LN-P")
+    assert joint_offer.schedule is not None
+    joint_loans.book_joint_loan(engine, clock, joint_offer, FUNDING, T0, "LN-P", START)
+    payoff_day = date(2026, 3, 1)  # inside the second period: interest to the day, the rest waived
+    quote = loans_service.payoff_quote(engine, clock, "LN-P", payoff_day)
+    outcome = joint_loans.post_joint_repayment(engine, clock, "LN-P", "PAYOFF", quote.total, payoff_day)
+    assert outcome.repayment.paid_off
+    with engine.begin() as connection:
+        funders = joint_funding.joint_loan(connection, "LN-P").funders
+    assert [funder.principal_outstanding_fen for funder in funders] == [0, 0, 0]
+    assert [part.principal for part in outcome.parts] == [funder.disbursed_fen for funder in funders]
+    assert sum(part.total for part in outcome.parts) == quote.total
+    assert sum(totals(engine).values()) == 0
