@@ -17,6 +17,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -42,7 +43,7 @@ from fengkong.services.database import resolve_database_url
 from fengkong.services.scoring import load_model
 from fengkong.store import exposure as exposure_store
 from fengkong.store.config import make_engine
-from fengkong.store.decisions import DecisionHeader, get_header, held_by, record_headers
+from fengkong.store.decisions import DecisionHeader, get_header, held_by, move_trace_parts, record_headers
 
 TRACE_SCHEMA: Final = pa.schema(
     [
@@ -121,6 +122,46 @@ class TraceLake:
         if not bodies:
             raise NotFoundError(f"no trace of decision {decision_id!r}")
         return Trace.from_text(str(bodies[0]))
+
+
+def compact_trace_day(engine: sa.Engine, lake: TraceLake, day: date) -> tuple[int, int]:
+    """Merge one business date's trace files (the API writes one per decision) into files of up to
+    ``trace_lake_batch_traces_max`` traces: the merged files are written first, the headers moved to them in
+    one transaction, then the old files removed. Returns (files before, files written)."""
+    folder = lake.root / f"date={day.isoformat()}"
+    parts = sorted(folder.glob("part-*.parquet"))
+    if len(parts) < 2:
+        return len(parts), 0
+    tables = [pq.ParquetFile(path).read(use_threads=False) for path in parts]
+    relative = [path.relative_to(lake.root).as_posix() for path in parts]
+    merged = pa.concat_tables(tables)
+    seen: set[str] = set()
+    first = []  # a batch recorded twice wrote its bodies twice: keep one of each
+    for decision_id in merged.column("decision_id").to_pylist():
+        first.append(decision_id not in seen)
+        seen.add(decision_id)
+    merged = merged.filter(pa.array(first)).sort_by(
+        [("decided_at", "ascending"), ("decision_id", "ascending")]
+    )
+    new_part: dict[str, str] = {}
+    written = 0
+    step = bounds.trace_lake_batch_traces_max
+    for start in range(0, merged.num_rows, step):
+        chunk = merged.slice(start, step)
+        path = write_parquet_atomically(chunk, folder, fsync=lake.fsync)
+        name = path.relative_to(lake.root).as_posix()
+        new_part.update(dict.fromkeys(chunk.column("decision_id").to_pylist(), name))
+        written += 1
+    moves = [
+        (decision_id, old, new_part[decision_id])
+        for table, old in zip(tables, relative, strict=True)
+        for decision_id in table.column("decision_id").to_pylist()
+    ]
+    with engine.begin() as connection:
+        move_trace_parts(connection, moves)
+    for path in parts:
+        path.unlink()
+    return len(parts), written
 
 
 def header_of(decided: Decided, trace_part: str) -> DecisionHeader:

@@ -287,3 +287,17 @@ def set_kill_switch(connection: sa.Connection, switch: KillSwitch) -> None:
     )
     if updated.rowcount == 0:
         connection.execute(policy_switches.insert().values(policy_name=switch.name, **values))
+
+
+def move_trace_parts(connection: sa.Connection, moves: Sequence[tuple[str, str, str]]) -> int:
+    """Point headers at their trace's new file: ``(decision_id, old part, new part)``; a header that no longer
+    names the old part is left alone. Returns how many moved."""
+    moved = 0
+    for decision_id, old_part, new_part in moves:
+        result = connection.execute(
+            decisions.update()
+            .where(decisions.c.decision_id == decision_id, decisions.c.trace_part == old_part)
+            .values(trace_part=new_part)
+        )
+        moved += result.rowcount
+    return moved

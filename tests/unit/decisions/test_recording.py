@@ -140,3 +140,25 @@ def test_authorisations_hold_credit_in_sql(
     assert second.trace.line == (80_000, 30_000)
     with sql.connect() as connection:
         assert exposure_store.party_exposure(connection, "c-1")["bnpl"].held_fen == 50_000
+
+
+def test_one_file_per_decision_is_compacted_and_still_explained(
+    default_policy: Policy, gbm_serving: GBMServing, database: tuple[str, sa.Engine], tmp_path: Path
+) -> None:
+    from fengkong.clock import business_date
+    from fengkong.services.decisions import compact_trace_day
+
+    _url, sql = database
+    lake = TraceLake(tmp_path / "traces", fsync=False)
+    recorder = DecisionRecorder(sql, lake)
+    engine = build_engine(default_policy, gbm_serving, world())
+    decided = [engine.decide_application(application(application_id=f"app-{i}")) for i in range(6)]
+    for item in decided:
+        recorder.record([item])  # as the API records: one file each
+    recorder.record(decided[:2])  # a retried batch: two bodies written twice
+    day = business_date(NOW)
+    assert compact_trace_day(sql, lake, day) == (7, 1)
+    assert len(list((tmp_path / "traces").glob("date=*/part-*.parquet"))) == 1
+    for item in decided:
+        assert recorder.explain(item.trace.decision_id).trace == item.trace
+    assert compact_trace_day(sql, lake, day) == (1, 0)
