@@ -98,7 +98,11 @@ def _state(
 
 def change_id(change: LineChange) -> str:
     """One change per line, business date and rule version."""
-    return f"{change.rule_version}:{change.as_of.isoformat()}:{change.party_id}:{change.product}"
+    return line_change_id(change.rule_version, change.as_of, change.party_id, change.product)
+
+
+def line_change_id(rule_version: str, day: date, party_id: str, product: str) -> str:
+    return f"{rule_version}:{day.isoformat()}:{party_id}:{product}"
 
 
 def _change_record(change: LineChange, at: datetime) -> store.ChangeRecord:
@@ -161,8 +165,12 @@ def _review_page(
         dpd = days_past_due(party, record.product) if days_past_due is not None else 0
         state = _state(record, 0 if used is None else used.used_fen, household_room, dpd)
         fraud = FraudSignals(ring_member=party in ring_members, open_cases=cases.get(party, 0))
-        change = dynamic.propose(state, values[party], fraud, today, params)
         report.lines_reviewed += 1
+        already = store.change_exists(
+            connection, line_change_id(params.rule_version, today, party, record.product)
+        )
+        # a re-run on the same day: the line was changed by this rule version today; it is left as it is
+        change = None if already else dynamic.propose(state, values[party], fraud, today, params)
         if change is not None and store.apply_change(connection, _change_record(change, as_of)):
             report.changes.append(change)
             if change.action is LineAction.RAISE:

@@ -309,6 +309,12 @@ def apply_change(connection: sa.Connection, change: ChangeRecord, *, from_status
     return True
 
 
+def change_exists(connection: sa.Connection, change_id: str) -> bool:
+    """Whether a change with this ID was recorded (a review re-run skips lines it already changed)."""
+    found = connection.execute(sa.select(CHANGES.c.change_id).where(CHANGES.c.change_id == change_id)).first()
+    return found is not None
+
+
 def history(
     connection: sa.Connection,
     party_id: str,
