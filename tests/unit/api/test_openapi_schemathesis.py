@@ -26,7 +26,7 @@ from fengkong.services.api_context import prepare
 from fengkong.services.api_lending import accept
 from tests.unit.api.offers import NOW, keep, line_offer, loan_offer
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 20
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,9 @@ from fengkong.api.app import create_app_from_environment
 from fengkong.api.settings import ApiSettings
 from fengkong.cli import serve as serve_command
 from fengkong.cli.common import EXIT_BAD_INPUT
-from fengkong.cli.main import _register, app
+from fengkong.cli.main import app  # `serve` is registered by importing fengkong.cli.serve above
 from fengkong.errors import InputError
 from tests.unit.api.testclient import TestClient
-
-_register()
 
 
 @pytest.fixture(autouse=True)
