@@ -16,6 +16,8 @@ the loan, its funders' balances and every posting are written together or not at
 * :func:`share_write_off` — after the close of business wrote a joint loan off, books each funder's share of
   the principal lost by the agreement (pro rata or first loss) and posts the partners' part
   (``Dr partner_payables:P / Cr write_off_expense``). Once per loan.
+* :func:`share_write_offs` — :func:`share_write_off` for every joint loan written off and not shared yet: the
+  step to run after each close of business.
 * :func:`settle_partner` — money passed on to a partner (``Dr partner_payables:P / Cr cash_clearing``),
   idempotent by settlement ID through the ledger.
 * :func:`reverse_joint_repayment` — reverses the repayment through
@@ -238,6 +240,19 @@ def share_write_off(engine: sa.Engine, clock: Clock, loan_id: str, business_date
             connection, clock, [write_off_posting(funding, loan_id, losses, business_date, record.currency)]
         )
         return losses
+
+
+def share_write_offs(engine: sa.Engine, clock: Clock, business_date: date) -> dict[str, tuple[int, ...]]:
+    """Share the loss of every joint loan written off and not shared yet; the losses booked, by loan."""
+    booked: dict[str, tuple[int, ...]] = {}
+    while True:
+        with engine.connect() as connection:
+            pending = joint_funding.written_off_unshared(connection)
+        pending = [loan_id for loan_id in pending if loan_id not in booked]
+        if not pending:
+            return booked
+        for loan_id in pending:
+            booked[loan_id] = share_write_off(engine, clock, loan_id, business_date)
 
 
 def settle_partner(

@@ -15,6 +15,7 @@ package but ``domain``).
   recovery above the loss (the table's checks say the same); a move that would is refused with
   :class:`~fengkong.errors.ConflictError` and nothing of it is written (the caller's transaction rolls back).
 * :func:`loans_funded_by` — the joint loans a partner bank funds (a partner may see only its own).
+* :func:`written_off_unshared` — joint loans the close of business wrote off whose loss is not shared yet.
 * :func:`add_repayment_parts`, :func:`repayment_parts`, :func:`partner_parts_on` — each funder's part of each
   repayment or recovery, once per repayment ID; what a partner's settlement for a day adds up;
   :func:`mark_parts_reversed`, :func:`restore_principal` and :func:`undo_recoveries` undo a reversed one.
@@ -34,7 +35,7 @@ from fengkong import bounds
 from fengkong.clock import require_utc
 from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, NotFoundError
 from fengkong.money import D
-from fengkong.store import tables_lending
+from fengkong.store import tables, tables_lending
 
 LIST_ROWS_MAX: Final = bounds.loan_lookup_ids_per_query_max
 
@@ -371,3 +372,23 @@ def undo_recoveries(connection: sa.Connection, loan_id: str, parts: Sequence[int
         connection, loan_id, parts, "recoveries", {"recovered_fen": funders.c.recovered_fen - part},
         funders.c.recovered_fen >= part,
     )  # fmt: skip
+
+
+WRITTEN_OFF_STATUS: Final = 2  # loans.status: 0 active, 1 closed, 2 written off
+
+
+def written_off_unshared(connection: sa.Connection) -> list[str]:
+    """Joint loans written off whose funders bear no loss yet, in loan-ID order, at most
+    ``loan_lookup_ids_per_query_max`` (call again until empty)."""
+    loans = tables.loans
+    joint = tables_lending.joint_loans
+    funders = tables_lending.joint_loan_funders
+    shared = sa.select(funders.c.loan_id).where(funders.c.loss_fen > 0)
+    rows = connection.execute(
+        sa.select(joint.c.loan_id)
+        .join(loans, loans.c.loan_id == joint.c.loan_id)
+        .where(loans.c.status == WRITTEN_OFF_STATUS, joint.c.loan_id.not_in(shared))
+        .order_by(joint.c.loan_id)
+        .limit(LIST_ROWS_MAX)
+    )
+    return [str(row[0]) for row in rows]

@@ -126,7 +126,9 @@ def test_a_written_off_joint_loan_shares_its_loss_and_its_recoveries(engine: sa.
         if loans_service.loans_by_status(engine, clock).get("written_off"):
             break
         assert day < START + timedelta(days=400)
-    losses = joint_loans.share_write_off(engine, clock, "LN-W", day)
+    shared = joint_loans.share_write_offs(engine, clock, day)  # the step after each close of business
+    assert list(shared) == ["LN-W"] and joint_loans.share_write_offs(engine, clock, day) == {}
+    losses = shared["LN-W"]
     # 10 % of 1,000,000 first on the lender, the other 900,000 by balances (30 / 50 / 20 %)
     assert losses == (100_000 + 270_000, 450_000, 180_000)
     assert joint_loans.share_write_off(engine, clock, "LN-W", day) == losses  # once per loan
