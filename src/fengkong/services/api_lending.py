@@ -37,7 +37,7 @@ from fengkong.clock import Clock, business_date
 from fengkong.compliance.apr import annualised_rate
 from fengkong.compliance.caps import CapPolicy, check_price
 from fengkong.domain.products import Offer, RepaymentMethod
-from fengkong.errors import IdempotencyConflictError, InputError, InvariantError, NotFoundError
+from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, InvariantError, NotFoundError
 from fengkong.lending.close_of_business import STATUS_NAMES
 from fengkong.lending.delinquency import AssetClass
 from fengkong.lending.schedule import SCHEDULED_METHODS, build_schedule
@@ -112,6 +112,11 @@ def accept(
         if at >= offer.valid_until:
             return OfferNotAccepted(offer_id, "expired", at)
         return _line_accepted(offer, offers.mark_accepted(connection, offer_id, at), created=True)
+    booked = _booked_loan(connection, clock, offer_id)
+    if booked is not None:  # accepted before (perhaps on an earlier day): that loan, or a conflict
+        if booked != loan_id:
+            raise ConflictError(f"offer {offer_id!r} was accepted before as loan {booked!r}")
+        return LoanBooked(loan_id, offer_id, created=False)
     today = business_date(at)
     schedule = offer.schedule
     if schedule is not None and offer.valid_from <= at < offer.valid_until and schedule.disbursed_on != today:
@@ -121,6 +126,13 @@ def accept(
             field="offer_id",
         )
     return accept_offer_on(connection, clock, offer, at, loan_id, today)
+
+
+def _booked_loan(connection: sa.Connection, clock: Clock, offer_id: str) -> str | None:
+    try:
+        return str(LoansRepository(clock).header(connection, offer_id=offer_id)["loan_id"])
+    except NotFoundError:
+        return None
 
 
 def _line_accepted(offer: Offer, accepted_at: datetime, *, created: bool) -> LineAccepted:

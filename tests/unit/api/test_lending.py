@@ -86,6 +86,18 @@ def test_an_offer_accepted_twice_with_new_keys_books_one_loan(
     assert client.get("/v1/loans/LN-2").status_code == 404
 
 
+def test_an_offer_accepted_again_on_a_later_day_returns_its_loan(
+    client: TestClient, engine: sa.Engine, clock: FixedClock
+) -> None:
+    keep(engine, clock, loan_offer("OF-1"))
+    assert post(client, "/v1/offers/OF-1/accept", {"loan_id": "LN-1"}).status_code == 201
+    clock.advance(timedelta(days=1))  # still within the offer's window, no longer its schedule's start day
+    again = post(client, "/v1/offers/OF-1/accept", {"loan_id": "LN-1"})
+    assert again.status_code == 200
+    assert (again.json()["outcome"], again.json()["created"]) == ("booked", False)
+    assert post(client, "/v1/offers/OF-1/accept", {"loan_id": "LN-2"}).status_code == 409
+
+
 def test_an_expired_offer_is_an_answer_not_an_error(
     client: TestClient, engine: sa.Engine, clock: FixedClock
 ) -> None:
