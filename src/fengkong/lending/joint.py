@@ -18,12 +18,14 @@ always add up to the whole:
   on the partners' principal (borrower's rate − partner's rate). The interest the borrower pays for a period
   (whatever the day count, grace or interest-free period made it) is split with the weights
   ``balance_p × rate_p`` for each partner and ``Σ balance × borrower rate − Σ_p balance_p × rate_p`` for the
-  lender, so a partner's part is exactly its balance at its rate over the same period, rounded by
-  largest remainder. A partner rate above the borrower's rate would make the lender pay the spread out of
+  lender, so a partner's part is its balance at its rate over the same period, rounded by largest
+  remainder (in proportion to the period's actual interest: rounding, grace and interest-free periods reach
+  every funder alike). A partner rate above the borrower's rate would make the lender pay the spread out of
   its own pocket and is refused;
-* **fees** (and penalty interest): by funding shares (:attr:`FeeSharing.PRO_RATA`, the default) or all to
-  the lender (:attr:`FeeSharing.LENDER`, a platform service fee); penalty interest always by principal
-  outstanding (it is charged on overdue principal, which the funders own in those proportions);
+* **fees**: by funding shares (:attr:`FeeSharing.PRO_RATA`, the default) or all to the lender
+  (:attr:`FeeSharing.LENDER`, a platform service fee);
+* **penalty interest**: by principal outstanding (it is charged on overdue principal, which the funders own
+  in those proportions);
 * **write-off loss**, by the agreement (:class:`LossAgreement`): pro rata (each funder loses its principal
   outstanding, in proportion) or a first-loss tranche — the lender absorbs losses up to ``first_loss_bp``
   of the loan's principal first, and the rest is shared by principal outstanding. Recoveries go back in
