@@ -150,6 +150,7 @@ def authorise(
     ]
     if line is None:
         fired.append(Fired(Outcome.DECLINE, NO_LINE_REASON, 1_000_000, 0))
+    fraud.apply(fired, checks)
     results: list[RuleResult] = []
     run_rules(policy.rules_for(Flow.AUTHORISATION), values, fired, results)
     hold: HoldRecord | None = None
@@ -179,7 +180,7 @@ def authorise(
             checks.append(RuleResult("authorisation.hold", "fired", (("refused_cap", placed.cap),)))
             fired.append(Fired(Outcome.DECLINE, f"exposure:{placed.cap}", 1_000_000, len(fired)))
     outcome = outcome_of(fired)
-    reasons = reasons_of(fired, fraud.reasons)
+    reasons = reasons_of(fired)
     versions = [("policy", policy.version), ("features", context.feature_set_version)]
     if fraud.version is not None:
         versions.append(("fraud", fraud.version))

@@ -151,10 +151,14 @@ class DecisionEngine:
             for scorer in (*self.models.values(), *given_challengers.values())
             for name in getattr(scorer, "names", ())
         ]
+        known = {spec.name for spec in feature_set}
+        fraud_names = [name for name in getattr(fraud_check, "feature_names", ()) if name in known]
         onboarding_plan = FeaturePlan.of(
-            feature_set, [*policy.feature_variables(Flow.ONBOARDING), *model_names]
+            feature_set, [*policy.feature_variables(Flow.ONBOARDING), *model_names, *fraud_names]
         )
-        authorisation_plan = FeaturePlan.of(feature_set, policy.feature_variables(Flow.AUTHORISATION))
+        authorisation_plan = FeaturePlan.of(
+            feature_set, [*policy.feature_variables(Flow.AUTHORISATION), *fraud_names]
+        )
         self.onboarding = OnboardingContext(
             policy=policy,
             reader=reader,

@@ -99,11 +99,13 @@ def reasons_of(fired: Sequence[Fired], extra: Sequence[str] = ()) -> tuple[str, 
 
 @dataclass(frozen=True, slots=True)
 class FraudOutcome:
-    """The fraud check's answer as the rules see it (``fraud_score``) and as the trace keeps it."""
+    """The fraud check's answer as the rules see it (``fraud_score``) and as the trace keeps it. The check's
+    own outcome counts too: a check that asks for review or declines is a fired check of the flow."""
 
     score: float = 0.0
     reasons: tuple[str, ...] = ()
     version: str | None = None
+    outcome: Outcome = Outcome.APPROVE
 
     @classmethod
     def of(cls, check: FraudCheck | None, vector: FeatureVector) -> FraudOutcome:
@@ -114,6 +116,7 @@ class FraudOutcome:
             float(verdict.fraud_score),
             tuple(reason.code for reason in verdict.reasons),
             verdict.check_version,
+            verdict.outcome,
         )
 
     def inputs(self) -> dict[str, str | None]:
@@ -121,19 +124,34 @@ class FraudOutcome:
             "fraud_score": repr(self.score),
             "fraud_reasons": " ".join(self.reasons),
             "fraud_version": self.version,
+            "fraud_outcome": self.outcome.label,
         }
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, object]) -> FraudOutcome:
+        outcomes = {outcome.label: outcome for outcome in Outcome}
         try:
             version = inputs.get("fraud_version")
             return cls(
                 float(str(inputs["fraud_score"])),
                 tuple(str(inputs.get("fraud_reasons") or "").split()),
                 None if version is None else str(version),
+                outcomes[str(inputs.get("fraud_outcome") or "approve")],
             )
         except (KeyError, ValueError) as error:
             raise InputError(f"the trace has no fraud score: {error!r}", field="inputs") from None
+
+    def apply(self, fired: list[Fired], checks: list[RuleResult]) -> None:
+        """Record the check (when one ran) and, when it objects, fire its outcome with its first reason."""
+        if self.version is None:
+            return
+        objects = self.outcome is not Outcome.APPROVE
+        checks.append(
+            RuleResult("fraud.check", "fired" if objects else "passed", (("fraud_score", self.score),))
+        )
+        if objects:
+            reason = self.reasons[0] if self.reasons else "fraud:fraud_score"
+            fired.append(Fired(self.outcome, reason, 1_000_000, len(fired)))
 
 
 def rule_value(value: FeatureValue) -> float | None:

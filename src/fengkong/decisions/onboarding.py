@@ -259,6 +259,7 @@ def decide_application(
     # 3. built-in eligibility checks, then the rules before the models
     fired: list[Fired] = []
     checks: list[RuleResult] = []
+    fraud.apply(fired, checks)
     product = policy.products.get(application.product)
     _checks(policy, application, product, fired, checks)
     rules = policy.rules_for(Flow.ONBOARDING)
@@ -301,7 +302,7 @@ def decide_application(
             offer, record = priced
         outcome = outcome_of(fired)
     extra = champion_reasons if outcome is not Outcome.APPROVE else ()
-    reasons = reasons_of(fired, (*fraud.reasons, *extra))
+    reasons = reasons_of(fired, extra)
     versions = [("policy", policy.version), ("features", context.feature_set_version)]
     versions.extend((f"model:{score.model}", score.model_version) for score in scores)
     if fraud.version is not None:

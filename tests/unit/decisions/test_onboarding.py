@@ -165,3 +165,29 @@ def test_a_bnpl_application_gets_a_line_priced_from_the_grid(
     # affordability counted the line at 10 % a month
     check = next(c for c in decided.trace.checks if c.rule_id == "eligibility.debt_service_ratio")
     assert dict(check.values)["monthly_payment_fen"] == offer.amount.amount_minor * 0.10
+
+
+class _Anomalous:
+    """A fraud check objecting on its own (an anomaly) with a low score, reading a feature no rule reads."""
+
+    feature_names = ("consumer_spend_growth_7d_30d",)
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def check(self, features: object) -> FraudVerdict:
+        self.seen.append(features)
+        return FraudVerdict(Outcome.DECLINE, (Reason("fraud:fraud_score"),), 0.1, "fraud-anomaly-1")
+
+
+def test_the_fraud_checks_own_outcome_counts(default_policy: Policy, gbm_serving: GBMServing) -> None:
+    check = _Anomalous()
+    reader = world(consumer_spend_growth_7d_30d=3.5)
+    engine = build_engine(default_policy, gbm_serving, reader, fraud_check=check)
+    decided = engine.decide_application(application())
+    assert decided.decision.outcome is Outcome.DECLINE
+    assert decided.decision.reasons[0] == Reason("fraud:fraud_score")
+    fraud = next(c for c in decided.trace.checks if c.rule_id == "fraud.check")
+    assert fraud.status == "fired"
+    assert check.seen[0].values["consumer_spend_growth_7d_30d"] == 3.5  # type: ignore[attr-defined]
+    assert engine.replay(decided.trace).decision == decided.decision
