@@ -49,6 +49,12 @@ booked in full (``loans_receivable:L``) and each partner's share is a liability 
 
 Interest and fees the borrower never paid are written off by the lender alone: partners are passed their
 interest only when it is collected, so they never booked it.
+
+Room at a partner bank (:func:`check_partner_room`). The same 2021 rules cap each *bank*: its joint loans
+with one cooperating platform within 25 % of its tier-1 capital, and all its jointly funded internet loans
+within 50 % of its loans (DOMAIN.md; both fractions are configuration on :class:`PartnerBankLimits`). The bank
+decides and checks for itself; the platform checks before it routes a share to a bank, so that a loan is not
+offered on funding the bank would have to refuse. Over either cap is a :class:`PartnerRoomRefused` value.
 """
 
 from __future__ import annotations
@@ -529,3 +535,80 @@ def recovery_posting(
         f"partners' share of recovery {repayment_id}",
         tuple(lines),
     )
+
+
+# -- room at a partner bank --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerBankLimits:
+    """What a partner bank has and owes towards the caps on its joint lending (fen), and the caps themselves
+    (basis points: 25 % of tier-1 capital with this platform, 50 % of its loans in all joint loans)."""
+
+    partner_id: str
+    tier1_capital_fen: int
+    loans_total_fen: int
+    with_lender_outstanding_fen: int  # its joint loans with this platform, outstanding
+    joint_outstanding_fen: int  # all its jointly funded internet loans, outstanding
+    with_lender_cap_bp: int = 2_500  # of tier-1 capital
+    joint_cap_bp: int = 5_000  # of its loans
+
+    def __post_init__(self) -> None:
+        for name in (
+            "tier1_capital_fen",
+            "loans_total_fen",
+            "with_lender_outstanding_fen",
+            "joint_outstanding_fen",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError("must be a non-negative whole number of fen", field=name)
+        for name in ("with_lender_cap_bp", "joint_cap_bp"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BASIS_POINTS_WHOLE:
+                raise InputError(f"must be between 0 and {BASIS_POINTS_WHOLE} basis points", field=name)
+
+    @property
+    def room_fen(self) -> int:
+        """How much more the bank may fund with this platform under both caps (rounded down to the fen)."""
+        with_lender = round_fraction(
+            Fraction(self.tier1_capital_fen * self.with_lender_cap_bp, BASIS_POINTS_WHOLE), "ROUND_DOWN"
+        )
+        joint = round_fraction(
+            Fraction(self.loans_total_fen * self.joint_cap_bp, BASIS_POINTS_WHOLE), "ROUND_DOWN"
+        )
+        return max(0, min(with_lender - self.with_lender_outstanding_fen, joint - self.joint_outstanding_fen))
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRoomRefused:
+    """An expected outcome: a partner's share of the loan does not fit under its caps."""
+
+    partner_id: str
+    share_fen: int
+    room_fen: int
+    reason: str
+
+
+def check_partner_room(
+    funding: JointFunding, principal_fen: int, limits: Sequence[PartnerBankLimits]
+) -> tuple[PartnerRoomRefused, ...]:
+    """Every partner whose share of ``principal_fen`` exceeds its room (empty: the funding fits). A partner
+    without limits in ``limits`` is an input error: its room cannot be known."""
+    by_partner = {item.partner_id: item for item in limits}
+    parts = split_disbursement(funding, principal_fen)
+    refused: list[PartnerRoomRefused] = []
+    for index, (partner, part) in enumerate(zip(funding.partners, parts[1:], strict=True)):
+        known = by_partner.get(partner.partner_id)
+        if known is None:
+            raise InputError(f"no limits for partner {partner.partner_id!r}", field=f"partners[{index}]")
+        if part > known.room_fen:
+            refused.append(
+                PartnerRoomRefused(
+                    partner.partner_id, part, known.room_fen,
+                    f"{partner.partner_id} would fund {part} fen with {known.room_fen} fen of room under its "
+                    f"caps ({known.with_lender_cap_bp} bp of tier-1 capital with this platform, "
+                    f"{known.joint_cap_bp} bp of its loans in joint loans)",
+                )
+            )  # fmt: skip
+    return tuple(refused)

@@ -27,8 +27,10 @@ from fengkong.lending.joint import (
     JointFunding,
     LossAgreement,
     LossSharing,
+    PartnerBankLimits,
     PartnerShare,
     balances_after,
+    check_partner_room,
     funding_posting,
     repayment_posting,
     settlement_posting,
@@ -294,3 +296,25 @@ def _interest_written(journal: InMemoryJournal) -> int:
                 if line.account.split(":")[0] in {"interest_receivable", "fees_receivable"}
             )  # fmt: skip
     return total
+
+
+def test_a_partner_share_beyond_the_banks_room_is_refused_as_a_value() -> None:
+    # BANK-A: tier-1 capital 1,000,000 yuan -> 25 % is 250,000 yuan with this platform, 240,000 already
+    # used; loans 10,000,000 yuan -> 50 % is 5,000,000 in joint loans, 1,000,000 used: room 10,000 yuan
+    bank_a = PartnerBankLimits("BANK-A", 100_000_000, 1_000_000_000, 24_000_000, 100_000_000)
+    assert bank_a.room_fen == 1_000_000
+    bank_b = PartnerBankLimits("BANK-B", 10**10, 10**11, 0, 0)
+    assert check_partner_room(funding(), 2_000_000, [bank_a, bank_b]) == ()  # BANK-A's half: 1,000,000 fen
+    refused = check_partner_room(funding(), 2_000_002, [bank_a, bank_b])  # its half: 1,000,001 fen
+    assert [(item.partner_id, item.share_fen, item.room_fen) for item in refused] == [
+        ("BANK-A", 1_000_001, 1_000_000)
+    ]
+    # the joint-loan cap can be the one that binds
+    crowded = PartnerBankLimits("BANK-B", 10**10, 10**8, 0, 49_999_000)
+    assert crowded.room_fen == 1_000
+    assert [item.partner_id for item in check_partner_room(funding(), 1_000_000, [bank_a, crowded])] == [
+        "BANK-B"
+    ]
+    with pytest.raises(InputError) as caught:
+        check_partner_room(funding(), 1_000, [bank_a])
+    assert caught.value.field == "partners[1]"
