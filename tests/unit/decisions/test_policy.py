@@ -195,3 +195,13 @@ def test_rules_evaluate_to_fired_passed_missing_or_error() -> None:
 def test_the_packaged_file_is_the_one_tests_load() -> None:
     assert DEFAULT_POLICY.is_file()
     assert load_policy(DEFAULT_POLICY).digest == load_policy(DEFAULT_POLICY).digest
+
+
+def test_no_code_of_the_decision_engine_calls_eval_or_exec() -> None:
+    import ast
+
+    package = DEFAULT_POLICY.parents[1]
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"eval", "exec", "compile"}, f"{path.name} calls {node.func.id}"

@@ -99,3 +99,31 @@ def test_a_trace_from_another_policy_or_model_version_is_refused(
     engine.models["scorecard"] = ScorecardScorer(scorecard_table(), "scorecard-test-2")
     with pytest.raises(ConflictError, match="scored by scorecard"):
         engine.replay(trace)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    limit=st.integers(min_value=0, max_value=200_000),
+    amount=st.integers(min_value=1, max_value=250_000),
+    logins=counts,
+    category=st.sampled_from(["food", "hotel", "gambling"]),
+)
+def test_replaying_a_stored_authorisation_trace_gives_the_same_decision(
+    default_policy: Policy,
+    gbm_serving: GBMServing,
+    limit: int,
+    amount: int,
+    logins: int | None,
+    category: str,
+) -> None:
+    exposure = InMemoryExposure()
+    exposure.set_limit("c-1", "bnpl", limit)
+    exposure.set_household_cap("h-1", 150_000)
+    engine = build_engine(default_policy, gbm_serving, world(consumer_logins_1h=logins), exposure=exposure)
+    request = AuthorisationRequest(
+        "a-1", "c-1", "h-1", "bnpl", amount, RECEIVED, category, "dev-1", "10.0.0.1"
+    )
+    decided = engine.authorise(request)
+    again = engine.replay(_stored(decided.trace))
+    assert again.trace == decided.trace
+    assert again.decision == decided.decision
