@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from fengkong.cli.main import _register, app
 from fengkong.monitoring.model_card import verify_card
 from fengkong.services.model_dataset import PROTECTED_COLUMNS
-from fengkong.services.model_report import train_evaluate_report
+from fengkong.services.model_report import ReportOptions, train_evaluate_report
 from tests.unit.services.model_lake import simulated_lake
 
 
@@ -53,14 +53,25 @@ def test_the_command_writes_the_report_figures_and_verifiable_cards(command_run:
         assert card["name"] == name and card["validation"]["scheme"] == "out of time"
 
 
-def test_protected_attributes_are_never_model_inputs(lake: Path, tmp_path: Path) -> None:
-    result = train_evaluate_report(lake, tmp_path)
-    assert set(result.model_inputs) == {"scorecard", "gbm", "gbm_reject_inference", "segment"}
-    for name, columns in result.model_inputs.items():
+def test_protected_attributes_are_never_model_inputs(command_run: tuple[Any, Path]) -> None:
+    result, out = command_run
+    figures = json.loads((out.parent / "models.json").read_text(encoding="utf-8"))
+    inputs = figures["model_inputs"]  # the columns each model was fitted on
+    assert set(inputs) == {"scorecard", "gbm", "gbm_reject_inference", "segment"}
+    cards = json.loads(result.stdout)["cards"]
+    for name, columns in inputs.items():
         assert not set(PROTECTED_COLUMNS) & set(columns), name
-        card = verify_card(result.card_paths[name].read_text(encoding="utf-8"))
-        assert not set(PROTECTED_COLUMNS) & set(card["features"]), name
+        card = verify_card(Path(cards[name]).read_text(encoding="utf-8"))
+        assert card["features"] == columns
         assert set(PROTECTED_COLUMNS) <= set(card["excluded_features"])
+
+
+def test_the_service_reports_the_inputs_it_fitted(lake: Path, tmp_path: Path) -> None:
+    """The figures' model_inputs are the service's own record, not a copy made for the file."""
+    result = train_evaluate_report(lake, tmp_path, options=ReportOptions(reject_inference=False))
+    assert set(result.model_inputs) == {"scorecard", "gbm", "segment"}
+    assert result.figures["model_inputs"] == {name: list(cols) for name, cols in result.model_inputs.items()}
+    assert "thin_file" in result.model_inputs["segment"]  # the routing flag, not a protected attribute
 
 
 @pytest.mark.parametrize(
