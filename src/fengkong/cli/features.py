@@ -4,7 +4,8 @@
 
     fengkong features list [--entity merchant] [--format json]
     fengkong features parity --lake DIR [--entity consumer ...] [--keys 2000] [--format json]
-    fengkong features backfill --lake DIR --entity consumer --keys keys.parquet --out features.parquet
+    fengkong features backfill --lake DIR --entity consumer --keys keys.parquet --out features.parquet \\
+        [--engine duckdb|spark]
 
 Exit codes: ``0`` done (parity: every feature agreed); ``1`` parity found disagreements; ``2`` bad input
 (the field and the reason are printed on stderr).
@@ -23,7 +24,7 @@ from rich.table import Table
 from fengkong.cli.common import EXIT_OK, OutputFormat, fail
 from fengkong.cli.main import app
 from fengkong.errors import FengkongError
-from fengkong.services.features import backfill_file, feature_catalogue, parity_on_lake
+from fengkong.services.features import OfflineEngine, backfill_file, feature_catalogue, parity_on_lake
 
 EXIT_DISAGREES: Final = 1
 
@@ -103,10 +104,14 @@ def backfill(
     entity: Annotated[str, typer.Option("--entity", help="Entity the keys name.")],
     keys: Annotated[Path, typer.Option("--keys", help="Parquet file of (entity_id, as_of) rows.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    engine: Annotated[
+        OfflineEngine,
+        typer.Option("--engine", help="duckdb (default) or spark (local mode; needs Java 17+)."),
+    ] = OfflineEngine.DUCKDB,
 ) -> None:
     """Point-in-time features of ENTITY at every (entity_id, as_of) row of a Parquet file."""
     try:
-        rows = backfill_file(lake, entity, keys, out)
+        rows = backfill_file(lake, entity, keys, out, engine=engine)
     except FengkongError as error:
         raise fail(error) from error
-    Console().print(f"wrote {rows:,} rows to {out}")
+    Console().print(f"wrote {rows:,} rows to {out} ({engine.value})")

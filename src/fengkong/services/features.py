@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.errors import BoundExceededError, InputError
 from fengkong.features.offline import backfill, lake_files, lake_schema
+from fengkong.features.offline_spark import backfill_spark, spark_session
 from fengkong.features.online import OnlineFeatureEngine, event_row
 from fengkong.features.online_redis import RedisFeatureEngine
 from fengkong.features.parity import RELATIVE_TOLERANCE, FeatureParity, feed_online, run_parity
@@ -188,15 +190,36 @@ def parity_on_lake(
     )
 
 
+class OfflineEngine(StrEnum):
+    """Which engine backfills: DuckDB on this machine (the default) or Apache Spark (local mode here, the
+    same specs on a cluster)."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
 def backfill_file(
-    lake_dir: Path, entity: str, keys_path: Path, out_path: Path, feature_set: FeatureSet = STANDARD_FEATURES
+    lake_dir: Path,
+    entity: str,
+    keys_path: Path,
+    out_path: Path,
+    feature_set: FeatureSet = STANDARD_FEATURES,
+    engine: OfflineEngine = OfflineEngine.DUCKDB,
 ) -> int:
     """Backfill the features of ``entity`` at the ``(entity_id, as_of)`` rows of a Parquet file into
-    ``out_path`` (Parquet). Returns the number of rows written."""
+    ``out_path`` (Parquet) with ``engine``. Returns the number of rows written. Spark runs in a local session
+    started for this call and stopped after it (``UnavailableError`` when pyspark or Java is missing)."""
     if not Path(keys_path).is_file():
         raise InputError(f"no keys file at {keys_path}", field="keys")
+    if not Path(lake_dir).is_dir():
+        raise InputError(f"no lake folder at {lake_dir}", field="lake")
     keys = pq.read_table(keys_path)
-    result = backfill(feature_set, entity, keys, lake_dir=lake_dir)
+    if engine is OfflineEngine.SPARK:
+        parse_entity(entity)  # an unknown entity is refused before a JVM starts
+        with spark_session() as spark:
+            result = backfill_spark(feature_set, entity, keys, spark=spark, lake_dir=lake_dir)
+    else:
+        result = backfill(feature_set, entity, keys, lake_dir=lake_dir)
     pq.write_table(result, out_path, compression="zstd")
     return int(result.num_rows)
 
