@@ -9,8 +9,9 @@ the stronger action always wins):
    this line past due, or repayments elsewhere coming through collection
    (``consumer_collection_repayment_share_180d``);
 2. **cut** (the limit keeps ``cut_keep_permille`` of itself, rounded down to the line unit) on a surge of
-   bad reviews of a merchant (the 24-hour share of 1–2 star reviews over enough reviews, or the 7-day share)
-   or on bureau-reported delinquencies (``consumer_bureau_delinquencies_24m_last``);
+   bad reviews of a merchant (the 24-hour share of 1–2 star reviews over enough reviews, or the 7-day share).
+   Bureau-reported delinquencies are not a cut: they were known when the line was granted and priced then
+   (a level, not a change); they are an early-warning indicator instead;
 3. **raise** on a sustained rise in a rider's deliveries: both growth ratios (deliveries and earnings, the
    last 7 days against the last 30) at least ``raise_growth_min``, at least ``raise_deliveries_30d_min``
    deliveries in 30 days and a line at least ``raise_line_age_days_min`` days old (minimum history), the
@@ -55,10 +56,7 @@ MERCHANT_FEATURES: Final = (
     "merchant_bad_review_share_24h",
     "merchant_bad_review_share_7d",
 )
-CONSUMER_FEATURES: Final = (
-    "consumer_collection_repayment_share_180d",
-    "consumer_bureau_delinquencies_24m_last",
-)
+CONSUMER_FEATURES: Final = ("consumer_collection_repayment_share_180d",)
 FEATURES_BY_ENTITY: Final[Mapping[str, tuple[str, ...]]] = {
     "rider": RIDER_FEATURES,
     "merchant": MERCHANT_FEATURES,
@@ -83,7 +81,6 @@ class LineReason(StrEnum):
     PAST_DUE = "past_due_on_line"
     DELINQUENCY_ELSEWHERE = "delinquency_elsewhere"
     BAD_REVIEW_SURGE = "bad_review_surge"
-    BUREAU_DELINQUENCY = "bureau_delinquency"
     DELIVERY_GROWTH = "sustained_delivery_growth"
 
 
@@ -114,7 +111,6 @@ class DynamicLineParameters:
     bad_review_share_24h_max: Decimal = Decimal("0.5")
     bad_review_share_7d_max: Decimal = Decimal("0.3")
     collection_share_max: Decimal = Decimal("0")  # any repayment through collection is a delinquency
-    bureau_delinquencies_max: int = 0  # more delinquent months than this in 24 months: a cut
     cut_keep_permille: int = 500
 
     def __post_init__(self) -> None:
@@ -143,7 +139,6 @@ class DynamicLineParameters:
         _integer(self.product_line_max_fen, "product_line_max_fen", 1, fen_max)
         _integer(self.line_unit_fen, "line_unit_fen", 1, self.product_line_max_fen)
         _integer(self.bad_review_reviews_24h_min, "bad_review_reviews_24h_min", 1, 1_000_000)
-        _integer(self.bureau_delinquencies_max, "bureau_delinquencies_max", 0, 24)
         _integer(self.cut_keep_permille, "cut_keep_permille", 0, bounds.credit_line_step_permille_max - 1)
 
 
@@ -262,9 +257,6 @@ def _cut_reason(
         return LineReason.BAD_REVIEW_SURGE, triggers
     if share_7d is not None and share_7d > params.bad_review_share_7d_max:
         return LineReason.BAD_REVIEW_SURGE, {"merchant_bad_review_share_7d": share_7d}
-    delinquencies = _number(features, "consumer_bureau_delinquencies_24m_last")
-    if delinquencies is not None and delinquencies > params.bureau_delinquencies_max:
-        return LineReason.BUREAU_DELINQUENCY, {"consumer_bureau_delinquencies_24m_last": delinquencies}
     return None
 
 

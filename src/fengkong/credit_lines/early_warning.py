@@ -10,7 +10,7 @@ indicator (reason code)                 weight  when
 ``fraud_signal``                        3       a fraud ring membership or an open fraud case
 ``collection_repayments``               3       repayments elsewhere came through collection (180 days)
 ``past_due_on_line``                    3       this line is past due
-``bureau_delinquency``                  2       bureau-reported delinquent months (24 months)
+``bureau_delinquency``                  1       bureau-reported delinquent months (24 months)
 ``repaying_less_than_drawn``            1       repaid under ``repaid_to_drawn_min`` of the drawn (90 days)
 ``rider_deliveries_falling``            1       deliveries, 7 days against 30, under ``falling_ratio_max``
 ``rider_earnings_falling``              1       earnings, the same windows
@@ -128,7 +128,7 @@ def _indicators(
         fired.append(("past_due_on_line", 3, "days_past_due", state.days_past_due))
     delinquencies = _number(features, "consumer_bureau_delinquencies_24m_last")
     if delinquencies is not None and delinquencies > 0:
-        fired.append(("bureau_delinquency", 2, "consumer_bureau_delinquencies_24m_last", delinquencies))
+        fired.append(("bureau_delinquency", 1, "consumer_bureau_delinquencies_24m_last", delinquencies))
     repaid = _number(features, "consumer_repaid_to_drawn_90d")
     drawn = _number(features, "consumer_drawn_amount_90d_fen")
     enough_drawn = drawn is not None and drawn >= params.drawn_90d_fen_min

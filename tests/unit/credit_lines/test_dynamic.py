@@ -115,10 +115,8 @@ def test_delinquency_elsewhere_and_fraud_freeze_and_win_over_a_raise() -> None:
     assert past_due is not None and past_due.reason is LineReason.PAST_DUE
 
 
-def test_bureau_delinquencies_cut() -> None:
-    change = propose(line(), {"consumer_bureau_delinquencies_24m_last": 2}, NO_FRAUD, TODAY)
-    assert change is not None and change.action is LineAction.CUT
-    assert change.reason is LineReason.BUREAU_DELINQUENCY
+def test_bureau_delinquencies_known_at_booking_do_not_cut() -> None:
+    assert propose(line(), {"consumer_bureau_delinquencies_24m_last": 2}, NO_FRAUD, TODAY) is None
 
 
 def test_apply_makes_a_new_state() -> None:
