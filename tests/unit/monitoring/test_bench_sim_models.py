@@ -4,6 +4,7 @@ beside its goal. A scale run (a few minutes), so it is marked slow and left out 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,6 @@ def test_bench_quick_prints_each_figure_beside_its_goal(tmp_path: Path) -> None:
         assert line in out
     assert "<= 0.03" in out and ">= +0.3" in out
     assert (tmp_path / "quick-2027" / "models" / "report.html").is_file()
+    # the label read from repayment events agrees with the simulator's truth on nearly every booking
+    agreed, compared = map(int, re.search(r"label from events = truth \((\d+)/(\d+);", out).groups())  # type: ignore[union-attr]
+    assert compared > 100 and agreed / compared >= 0.97
