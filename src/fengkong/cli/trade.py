@@ -3,7 +3,7 @@
 ::
 
     fengkong chain trades --lake out/world/events [--database-url URL] [--seed 7] [--attack-rate 0.02]
-                          [--registry-out registrations.csv] [--format table|json]
+                          [--days N] [--registry-out registrations.csv] [--format table|json]
 
 Replays the lake's trade documents day by day: signed and counter-signed records, receivables issued,
 confirmed, split, transferred down the tiers, financed against an inclusion proof and settled at maturity,
@@ -37,14 +37,16 @@ from fengkong.services.supply_chain import SupplyChainParameters, SupplyChainRun
 from fengkong.services.trade import TradeStores, open_engine
 
 
-def _parameters(seed: int, attack_rate: str) -> SupplyChainParameters:
+def _parameters(seed: int, attack_rate: str, days: int | None) -> SupplyChainParameters:
     try:
         rate = Decimal(attack_rate)
     except InvalidOperation as exc:
         raise InputError(f"{attack_rate!r} is not a decimal number", field="attack_rate") from exc
     if not Decimal(0) <= rate <= Decimal("0.2"):
         raise InputError("must be between 0 and 0.2", field="attack_rate")
-    return SupplyChainParameters(seed=seed, attack_rate=rate)
+    if days is not None and days < 1:
+        raise InputError("must be at least 1", field="days")
+    return SupplyChainParameters(seed=seed, attack_rate=rate, days=days)
 
 
 def _run(
@@ -84,6 +86,9 @@ def trades(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the simulated parties' behaviour")] = 7,
     attack_rate: Annotated[str, typer.Option("--attack-rate", help="rate of each injected attack")] = "0.02",
+    days: Annotated[
+        int | None, typer.Option("--days", help="only the first N days of documents (settlement runs on)")
+    ] = None,
     registry_out: Annotated[
         Path | None, typer.Option("--registry-out", help="write registration rows (.csv or .json)")
     ] = None,
@@ -91,7 +96,7 @@ def trades(
 ) -> None:
     """Run the lake's supply chain through signed records and receivables; count what was caught."""
     try:
-        parameters = _parameters(seed, attack_rate)
+        parameters = _parameters(seed, attack_rate, days)
         if database_url is not None:
             result = _run(lake, database_url, parameters, registry_out)
         else:

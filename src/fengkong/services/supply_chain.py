@@ -84,6 +84,7 @@ class SupplyChainParameters:
     split_probability: Decimal = Decimal("0.3")
     transfer_probability: Decimal = Decimal("0.7")  # of a split receivable's second part, to another supplier
     finance_probability: Decimal = Decimal("0.5")  # per active part a supplier holds
+    days: int | None = None  # only the lake's first ``days`` business days of documents (None: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +245,10 @@ def run_supply_chain(
     chosen = parameters or SupplyChainParameters()
     documents = read_documents(lake_dir)
     first_day = documents[0].day
+    if chosen.days is not None:
+        if chosen.days < 1:
+            raise InputError("must be at least 1", field="days")
+        documents = [document for document in documents if (document.day - first_day).days < chosen.days]
     clock = FixedClock(start_of_business_day(first_day))
     run = _Run(engine, chosen, clock)
     parties = sorted(
@@ -266,6 +271,7 @@ def run_supply_chain(
     )
     day = first_day
     days = 0
+    signed_size = 0
     total_days = (horizon - first_day).days + 1
     while day <= horizon:
         clock.set(start_of_business_day(day))
@@ -275,10 +281,12 @@ def run_supply_chain(
         _lifecycle(run, day)
         _settle(run, day)
         with engine.begin() as connection:
-            trade_service.sign_and_store_checkpoint(
-                connection, run.stores, run.log_key, TRADE_LOG, TRADE_ORIGIN
-            )
-        run.counts["checkpoints"] += 1
+            size = run.stores.chain.head(connection, TRADE_LOG).tree_size
+            if size > signed_size:  # a quiet day adds nothing to sign
+                signed_size, _ = trade_service.sign_and_store_checkpoint(
+                    connection, run.stores, run.log_key, TRADE_LOG, TRADE_ORIGIN
+                )
+                run.counts["checkpoints"] += 1
         days += 1
         if progress is not None:
             progress(days, total_days)

@@ -148,6 +148,8 @@ def test_the_command_prints_what_was_caught(world: Path, tmp_path: Path) -> None
             str(world / "events"),
             "--seed",
             str(SEED),
+            "--days",
+            "20",
             "--format",
             "json",
             "--registry-out",
@@ -156,10 +158,13 @@ def test_the_command_prints_what_was_caught(world: Path, tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
-    assert summary["caught"]["forged_invoice"] >= 1
+    assert summary["documents_read"] > 0
+    assert all(summary["caught"][kind] == count for kind, count in summary["injected"].items())
     assert len(json.loads(registry.read_text(encoding="utf-8"))) == summary["registrations"]
     bad = CliRunner().invoke(app, ["chain", "trades", "--lake", str(tmp_path), "--attack-rate", "x"])
     assert bad.exit_code == 2
+    no_days = CliRunner().invoke(app, ["chain", "trades", "--lake", str(world / "events"), "--days", "0"])
+    assert no_days.exit_code == 2 and "days" in no_days.output
     empty = CliRunner().invoke(app, ["chain", "trades", "--lake", str(tmp_path)])
     assert empty.exit_code == 2 and "trade_record" in empty.output
 
