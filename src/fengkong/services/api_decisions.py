@@ -38,7 +38,7 @@ class DecisionDesk:
 
 
 def _record(connection: sa.Connection, desk: DecisionDesk, decided: Decided) -> None:
-    parts = desk.lake.append([decided.trace])
+    parts = desk.lake.append([decided.trace], unique_names=True)
     record_headers(connection, [header_of(decided, parts[decided.trace.decision_id])], desk.clock.now())
 
 

@@ -3,9 +3,11 @@ and the SQL exposure port the authorisation flow holds credit through.
 
 The trace lake: ``<lake>/date=YYYY-MM-DD/part-NNNNNN.parquet`` (the Asia/Shanghai business date of the
 decision), one file per recorded batch, written atomically by the event lake's writer
-(:func:`fengkong.ingest.lake.write_parquet_atomically`). Columns: ``decision_id``, ``flow``, ``party_id``,
-``outcome``, ``decided_at`` (``timestamp[us, UTC]``) and ``body`` (the trace as JSON text). A trace is read
-by ID from the file its SQL header names (``trace_part``), or, without a header, by DuckDB over the lake.
+(:func:`fengkong.ingest.lake.write_parquet_atomically`); the API's one-decision files are
+``part-u<random>.parquet`` (no folder scan per write) until :func:`compact_trace_day` merges them.
+Columns: ``decision_id``, ``flow``, ``party_id``, ``outcome``, ``decided_at`` (``timestamp[us, UTC]``) and
+``body`` (the trace as JSON text). A trace is read by ID from the file its SQL header names
+(``trace_part``), or, without a header, by DuckDB over the lake.
 
 Recording order: the batch's trace file first, then every header in one transaction. A header therefore
 never points at a missing body; a body whose headers failed to commit is an orphan nobody reads.
@@ -14,6 +16,8 @@ never points at a missing body; a body whose headers failed to commit is an orph
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +61,25 @@ TRACE_SCHEMA: Final = pa.schema(
 )
 
 
+def _write_uniquely(table: pa.Table, directory: Path, *, fsync: bool) -> Path:
+    """Write ``table`` as ``part-u<uuid>.parquet`` in ``directory``: under a temporary name, then renamed
+    (atomic; the name is new, so nothing is overwritten)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = uuid.uuid4().hex
+    temporary = directory / f".tmp-{name}.parquet"
+    final = directory / f"part-u{name}.parquet"
+    try:
+        with open(temporary, "wb") as sink:
+            pq.write_table(table, sink, compression="zstd")
+            sink.flush()
+            if fsync:
+                os.fsync(sink.fileno())
+        os.replace(temporary, final)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return final
+
+
 class TraceLake:
     """Decision trace bodies in Parquet, appended one file per batch and business date."""
 
@@ -64,8 +87,12 @@ class TraceLake:
         self.root = Path(root)
         self.fsync = fsync
 
-    def append(self, traces: Sequence[Trace]) -> dict[str, str]:
-        """Write ``traces``; returns each decision ID's file, relative to the lake's root."""
+    def append(self, traces: Sequence[Trace], *, unique_names: bool = False) -> dict[str, str]:
+        """Write ``traces``; returns each decision ID's file, relative to the lake's root.
+
+        ``unique_names`` (one decision per request, as the API records) names each file
+        ``part-u<random>.parquet`` instead of the next sequence number, so a writer never lists a folder that
+        grows by one file per decision; :func:`compact_trace_day` merges them later."""
         if len(traces) > bounds.trace_lake_batch_traces_max:
             raise BoundExceededError(
                 "trace_lake_batch_traces_max", bounds.trace_lake_batch_traces_max, len(traces)
@@ -86,7 +113,11 @@ class TraceLake:
                 },
                 schema=TRACE_SCHEMA,
             )
-            path = write_parquet_atomically(table, self.root / f"date={day}", fsync=self.fsync)
+            directory = self.root / f"date={day}"
+            if unique_names:
+                path = _write_uniquely(table, directory, fsync=self.fsync)
+            else:
+                path = write_parquet_atomically(table, directory, fsync=self.fsync)
             relative = path.relative_to(self.root).as_posix()
             parts.update((t.decision_id, relative) for t in chosen)
         return parts

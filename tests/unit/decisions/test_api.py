@@ -120,3 +120,21 @@ def test_authorisations_hold_credit_and_bad_input_is_a_4xx(client: TestClient) -
         assert refused.status_code == 422 and "code" in refused.json()
     missing = client.get("/v1/decisions/no-such-decision")
     assert missing.status_code == 404 and missing.json()["code"]
+
+
+def test_the_api_s_one_file_per_decision_is_compacted(
+    client: TestClient, app: FastAPI, tmp_path: Path
+) -> None:
+    from fengkong.clock import business_date
+    from fengkong.services.decisions import compact_trace_day
+
+    ids = []
+    for n in range(3):
+        body = {**APPLICATION, "application_id": f"app-{n}"}
+        response = client.post("/v1/applications", json=body, headers={"Idempotency-Key": f"c-{n}"})
+        ids.append(response.json()["decision_id"])
+    desk = app.state.decisions
+    assert len(list(desk.lake.root.glob("date=*/part-u*.parquet"))) == 3
+    assert compact_trace_day(app.state.context.engine, desk.lake, business_date(NOW)) == (3, 1)
+    for decision_id in ids:
+        assert client.get(f"/v1/decisions/{decision_id}").json()["decision_id"] == decision_id
