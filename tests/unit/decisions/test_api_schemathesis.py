@@ -21,7 +21,7 @@ from fengkong.store import migrate
 from tests.unit.api.testclient import TestClient  # noqa: F401 - silences starlette's notice before schemathesis
 from tests.unit.decisions.conftest import DEFAULT_POLICY, NOW, build_engine, small_gbm, world
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 12
 OPERATIONS = (
     ("POST", "/v1/applications"),
     ("POST", "/v1/authorisations"),

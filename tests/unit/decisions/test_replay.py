@@ -25,7 +25,7 @@ def _stored(trace: Trace) -> Trace:
     return Trace.from_text(json.dumps(json.loads(trace.to_text())))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     bureau=st.one_of(st.none(), st.integers(min_value=300, max_value=850)),
     orders=counts,
