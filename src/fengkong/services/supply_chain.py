@@ -107,6 +107,7 @@ class SupplyChainRun:
     checkpoints_signed: int
     inclusion_proofs_verified: int
     registrations: int
+    log_verifier_key: str  # the trade log's checkpoint key (note format), derived from the seed in this run
     injected: Mapping[str, int] = field(default_factory=dict)
     caught: Mapping[str, int] = field(default_factory=dict)
     refusals: Mapping[str, int] = field(default_factory=dict)  # every refusal and rejection, by reason
@@ -130,6 +131,7 @@ class SupplyChainRun:
             "checkpoints_signed": self.checkpoints_signed,
             "inclusion_proofs_verified": self.inclusion_proofs_verified,
             "registrations": self.registrations,
+            "log_verifier_key": self.log_verifier_key,
             "injected": dict(sorted(self.injected.items())),
             "caught": dict(sorted(self.caught.items())),
             "refusals": dict(sorted(self.refusals.items())),
@@ -201,7 +203,7 @@ class _Run:
         self.clock = clock
         self.stores = TradeStores.of(clock)
         self.rng = random.Random(parameters.seed)
-        self.log_key = SignerKey.from_seed(TRADE_ORIGIN, self._seed(f"log/{TRADE_ORIGIN}"))
+        self.log_key = SignerKey.from_seed(TRADE_ORIGIN, self.seed_bytes(f"log/{TRADE_ORIGIN}"))
         self.signers: dict[str, PartySigner] = {}
         self.sequences: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
@@ -213,9 +215,8 @@ class _Run:
         self.suppliers_of: defaultdict[str, set[str]] = defaultdict(set)
         self.confirmed_on: dict[str, date] = {}
         self.due: defaultdict[date, list[tuple[str, str]]] = defaultdict(list)  # (receivable, debtor)
-        self.issued: list[tuple[str, str, str, str, int, date]] = []  # for re-presentations
 
-    def _seed(self, label: str) -> bytes:
+    def seed_bytes(self, label: str) -> bytes:
         return hashlib.sha256(f"{self.parameters.seed}/{label}".encode()).digest()
 
     def chance(self, probability: Decimal) -> bool:
@@ -224,7 +225,9 @@ class _Run:
     def signer(self, party_id: str) -> PartySigner:
         found = self.signers.get(party_id)
         if found is None:
-            found = self.signers[party_id] = PartySigner.from_seed(party_id, self._seed(f"party/{party_id}"))
+            found = self.signers[party_id] = PartySigner.from_seed(
+                party_id, self.seed_bytes(f"party/{party_id}")
+            )
         return found
 
     def next_sequence(self, party_id: str) -> int:
@@ -312,6 +315,7 @@ def run_supply_chain(
         checkpoints_signed=counts["checkpoints"],
         inclusion_proofs_verified=counts["financed"],
         registrations=registrations,
+        log_verifier_key=run.log_key.verifier().to_text(),
         injected=dict(run.injected),
         caught=dict(run.caught),
         refusals=dict(run.refusals),
@@ -354,7 +358,7 @@ def _record_day(run: _Run, todays: Sequence[_LakeDocument], day: date) -> None:
         if run.chance(rate):  # counter-signed with a key nobody registered
             forged = replace(record, record_id=f"{record.record_id}-FORGED")
             impostor = PartySigner.from_seed(
-                record.receiver_party_id, run._seed(f"impostor/{record.record_id}")
+                record.receiver_party_id, run.seed_bytes(f"impostor/{record.record_id}")
             )
             unsigned, canonical, signature = issue_document(
                 forged, run.signer(record.issuer_party_id), run.sequences[record.issuer_party_id] + 1

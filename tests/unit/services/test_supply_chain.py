@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import fengkong.cli.trade  # noqa: F401  (registers `chain trades`)
+from fengkong.chain.note import VerifierKey
 from fengkong.cli.main import app
 from fengkong.clock import SystemClock
 from fengkong.ingest.lake import read_lake_table
@@ -99,7 +100,7 @@ def test_the_stored_history_verifies_and_exports_registrations(
 ) -> None:
     engine, run = database
     stores = TradeStores.of(SystemClock())
-    report = verify_database(engine, stores)
+    report = verify_database(engine, stores, [VerifierKey.parse(run.log_verifier_key)])
     assert report.intact, report.findings
     assert report.logs[0].tree_size == run.trade_log_size
     with engine.connect() as connection:
