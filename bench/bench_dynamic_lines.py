@@ -16,7 +16,8 @@ features' names and definitions (counts over 7/30 days; growth = ratio of daily 
 — not the online feature engine, which would need the whole ingestion path in the loop. What the book
 cannot give is absent (None), never guessed: repayment channels (``consumer_collection_repayment_share_
 180d``) and repaid-to-drawn; fraud signals are not fed (no ring snapshot, no case queue in this loop).
-"Past due on this line" is the book's observed past-due flag (a statement balance not repaid by the due day).
+"Past due on this line" is counted from the book's observed past-due flag (a statement balance not repaid by
+the due day): days since that due day, until the party repays something.
 
 Figures (ground truth of the response model; only ``bench/`` reads it), over the BNPL and revolving
 accounts of each arm's parties, per seed and then as a mean with a 95 % t-interval over seeds:
@@ -32,13 +33,14 @@ accounts of each arm's parties, per seed and then as a mean with a 95 % t-interv
 
 The reference run in the same process is the control arm: each figure is printed beside it with the ratio.
 
-    .venv/bin/python bench/bench_dynamic_lines.py --seeds 5           # small world, 365 days (minutes)
+    .venv/bin/python bench/bench_dynamic_lines.py --seeds 5 --jobs 2  # small world, 365 days (minutes)
     .venv/bin/python bench/bench_dynamic_lines.py --quick --seeds 2   # tiny world, 150 days (seconds)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import math
 import os
@@ -47,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -213,6 +216,8 @@ def run_seed(seed: int, quick: bool, days: int | None, review_every: int, work: 
     engine = make_engine(url)
     result = SeedResult(seed)
     opened: set[tuple[str, str]] = set()
+    past_due = ObservedPastDue()
+    frozen: set[tuple[str, str]] = set()  # a frozen line is not offered again to its party
     first_alert_day: dict[str, int] = {}
     first_default_day: dict[str, int] = {}
     balance_days = np.zeros((0, len(PRODUCTS)), dtype=np.int64)
@@ -226,9 +231,25 @@ def run_seed(seed: int, quick: bool, days: int | None, review_every: int, work: 
             if day < warm_up:
                 continue
             decided = policy.decide(book, pending) if pending is not None else LenderActions()
+            decided = _without_frozen(decided, frozen)
             line_actions = LenderActions()
             if day % review_every == 0:
-                line_actions = _review(engine, features, book, policy, today, day, result, first_alert_day)
+                line_actions = _review(
+                    engine, features, book, past_due, policy, today, day, result, first_alert_day
+                )
+                frozen.update(
+                    zip(line_actions.line_party.tolist(), line_actions.line_product.tolist(), strict=True)
+                )
+                frozen.difference_update(
+                    (party, product)
+                    for party, product, limit in zip(
+                        line_actions.line_party.tolist(),
+                        line_actions.line_product.tolist(),
+                        line_actions.line_new_fen.tolist(),
+                        strict=True,
+                    )
+                    if limit > 0
+                )
             answered = response.step(ecosystem.state, merge_actions(decided, line_actions), day, today)
             book.observe(answered.events)
             policy.observe_draws(answered.events["draw"])
@@ -256,6 +277,34 @@ def run_seed(seed: int, quick: bool, days: int | None, review_every: int, work: 
     return result
 
 
+def _without_frozen(actions: LenderActions, frozen: set[tuple[str, str]]) -> LenderActions:
+    """The offers, less those to a party for a product whose line is frozen (the baseline policy would
+    otherwise see no line and offer a fresh one)."""
+    if not frozen or not len(actions.offer_party):
+        return actions
+    keep = np.asarray(
+        [
+            (str(party), str(product)) not in frozen
+            for party, product in zip(actions.offer_party, actions.offer_product, strict=True)
+        ],
+        dtype=bool,
+    )
+    return dataclasses.replace(
+        actions,
+        **{
+            name: np.asarray(getattr(actions, name))[keep]
+            for name in (
+                "offer_party",
+                "offer_product",
+                "offer_amount_fen",
+                "offer_rate_bp",
+                "offer_term_months",
+                "offer_application_id",
+            )
+        },
+    )
+
+
 def _open_new_lines(
     engine: sa.Engine, policy: BaselinePolicy, opened: set[tuple[str, str]], seed: int, today: date
 ) -> None:
@@ -273,27 +322,42 @@ def _open_new_lines(
             opened.add((party, product))
 
 
+class ObservedPastDue:
+    """Days past due as fengkong sees them in events: from the due day of the first statement the book saw
+    unpaid after its due day, until the party repays something (``ObservedBook.past_due``)."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, date] = {}
+        self.today = date.min
+
+    def update(self, book: ObservedBook, today: date) -> None:
+        self.today = today
+        if today.day <= DUE_DAY:  # the new statement is not due yet: nothing new is known
+            return
+        flags = book.past_due()
+        due = today.replace(day=DUE_DAY)
+        late = {party for party, position in book.index.items() if position < len(flags) and flags[position]}
+        self.since = {party: self.since.get(party, due) for party in late}
+
+    def days(self, party: str, product: str) -> int:
+        since = self.since.get(party)
+        return 0 if since is None else max(1, (self.today - since).days)
+
+
 def _review(
     engine: sa.Engine,
     features: BookFeatures,
     book: ObservedBook,
+    past_due: ObservedPastDue,
     policy: BaselinePolicy,
     today: date,
     day: int,
     result: SeedResult,
     first_alert_day: dict[str, int],
 ) -> LenderActions:
-    past_due = book.past_due()
-
-    def days_past_due(party: str, product: str) -> int:
-        """1 when the book saw the statement unpaid by the due day (only known after the due day)."""
-        if today.day <= DUE_DAY:
-            return 0
-        position = book.index.get(party)
-        return 1 if position is not None and position < len(past_due) and past_due[position] else 0
-
+    past_due.update(book, today)
     try:
-        report = review.review_lines(engine, features, _instant(today), days_past_due=days_past_due)
+        report = review.review_lines(engine, features, _instant(today), days_past_due=past_due.days)
     except ConflictError as error:  # pragma: no cover - one writer: a conflict is a bug
         raise SystemExit(f"review conflict: {error}") from error
     result.raised += report.raised
@@ -419,18 +483,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the demo's quick world (tiny, 150 days)")
     parser.add_argument("--days", type=int, default=None, help="simulated days (default: the world's)")
     parser.add_argument("--review-every", type=int, default=REVIEW_EVERY_DAYS, help="days between reviews")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, one process each")
     args = parser.parse_args(argv)
-    if not 1 <= args.seeds <= 100 or not 1 <= args.review_every <= 90:
-        parser.error("--seeds must be 1..100 and --review-every 1..90")
+    if not 1 <= args.seeds <= 100 or not 1 <= args.review_every <= 90 or not 1 <= args.jobs <= 16:
+        parser.error("--seeds must be 1..100, --review-every 1..90 and --jobs 1..16")
     if args.days is not None and not 30 <= args.days <= 3_650:
         parser.error("--days must be 30..3650")
     results = []
     # the SQLite file in memory-backed storage where there is one: commits then cost no disk flush
     shm = Path("/dev/shm")
-    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as work:
-        for seed in range(1, args.seeds + 1):
-            results.append(run_seed(seed, args.quick, args.days, args.review_every, Path(work)))
-            print(f"seed {seed} done in {results[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+    with (
+        tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as work,
+        ProcessPoolExecutor(max_workers=args.jobs) as pool,
+    ):
+        futures = [
+            pool.submit(run_seed, seed, args.quick, args.days, args.review_every, Path(work))
+            for seed in range(1, args.seeds + 1)
+        ]
+        for future in futures:
+            results.append(future.result())
+            print(f"seed {results[-1].seed} done in {results[-1].seconds:.1f} s", file=sys.stderr, flush=True)
     print(report(results))
     return 0
 

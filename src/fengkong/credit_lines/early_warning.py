@@ -9,7 +9,7 @@ indicator (reason code)                 weight  when
 ======================================  ======  ==============================================================
 ``fraud_signal``                        3       a fraud ring membership or an open fraud case
 ``collection_repayments``               3       repayments elsewhere came through collection (180 days)
-``past_due_on_line``                    3       this line is past due
+``past_due_on_line``                    3       this line ``past_due_days_min`` or more days past due (fewer: 1)
 ``bureau_delinquency``                  1       bureau-reported delinquent months (24 months)
 ``repaying_less_than_drawn``            1       repaid under ``repaid_to_drawn_min`` of the drawn (90 days)
 ``rider_deliveries_falling``            1       deliveries, 7 days against 30, under ``falling_ratio_max``
@@ -70,6 +70,7 @@ class EarlyWarningParameters:
     falling_deliveries_30d_min: int = 20  # a falling trend needs this much history to mean anything
     repaid_to_drawn_min: Decimal = Decimal("0.3")
     drawn_90d_fen_min: int = 100_000  # 1,000 yuan drawn before repaying too little counts
+    past_due_days_min: int = 30  # days past due on the line for a heavy indicator
 
     def __post_init__(self) -> None:
         version = self.rule_version
@@ -84,7 +85,7 @@ class EarlyWarningParameters:
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or not D(0) <= value <= D(1):
                 raise InputError("must be a Decimal between 0 and 1", field=name)
-        for name in ("falling_deliveries_30d_min", "drawn_90d_fen_min"):
+        for name in ("falling_deliveries_30d_min", "drawn_90d_fen_min", "past_due_days_min"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError("must be an integer of at least 0", field=name)
@@ -125,7 +126,9 @@ def _indicators(
     if collection is not None and collection > 0:
         fired.append(("collection_repayments", 3, "consumer_collection_repayment_share_180d", collection))
     if state is not None and state.days_past_due > 0:
-        fired.append(("past_due_on_line", 3, "days_past_due", state.days_past_due))
+        # most first misses cure (CALIBRATION.md: about 0.86 within 30 days); half of 30+ roll on
+        weight = 3 if state.days_past_due >= params.past_due_days_min else 1
+        fired.append(("past_due_on_line", weight, "days_past_due", state.days_past_due))
     delinquencies = _number(features, "consumer_bureau_delinquencies_24m_last")
     if delinquencies is not None and delinquencies > 0:
         fired.append(("bureau_delinquency", 1, "consumer_bureau_delinquencies_24m_last", delinquencies))

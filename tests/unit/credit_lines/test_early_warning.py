@@ -63,10 +63,13 @@ def test_heavy_indicators_are_high_and_name_the_heaviest_reason() -> None:
     assert alert is not None and alert.severity is Severity.HIGH and alert.reason == "collection_repayments"
     fraud = assess("p-1", {}, FraudSignals(ring_member=True), TODAY)
     assert fraud is not None and fraud.reason == "fraud_signal"
-    past_due = assess(
-        "p-1", {}, NO_FRAUD, TODAY, state=LineState("p-1", "bnpl", 100, 0, TODAY, days_past_due=3)
-    )
+    late = LineState("p-1", "bnpl", 100, 0, TODAY, days_past_due=30)
+    past_due = assess("p-1", {}, NO_FRAUD, TODAY, state=late)
     assert past_due is not None and past_due.reason == "past_due_on_line"
+    assert past_due.severity is Severity.HIGH
+    # a first miss mostly cures: alone it is a low indicator, below the default severity
+    first_miss = LineState("p-1", "bnpl", 100, 0, TODAY, days_past_due=3)
+    assert assess("p-1", {}, NO_FRAUD, TODAY, state=first_miss) is None
 
 
 def test_a_bad_review_cut_is_a_lead_indicator() -> None:
