@@ -31,6 +31,7 @@ from fengkong.cli.main import app
 from fengkong.features.offline import backfill
 from fengkong.features.offline_spark import (
     backfill_spark,
+    backfill_spark_entities,
     compare_backfills,
     local_spark_session,
     spark_unavailable_reason,
@@ -93,23 +94,28 @@ def _side_by_side(streams: list[dict[str, list[dict[str, object]]]]) -> dict[str
 
 
 def test_the_standard_set_agrees_on_a_lake(tmp_path: Path, spark: SparkSession) -> None:
-    """Every standard feature of every entity, read from a lake written by the ingestion lake writer (late
-    events, retries later, equal and earlier, receipts on window edges and at 00:00 Shanghai), at
-    window-edge keys."""
+    """Every standard feature of every entity — all seven entities in one Spark query — read from a lake
+    written by the ingestion lake writer (late events, retries later, equal and earlier, receipts on window
+    edges and at 00:00 Shanghai), at window-edge keys."""
     tables = to_tables(random_stream(seed=7, events=2_500, event_types=ALL_TYPES))
     writer = LakeWriter(tmp_path)
     for event_type, table in tables.items():
         writer.write(event_type, table)
+    keys = {
+        entity: edge_keys(STANDARD_FEATURES, entity, tables, keys_max=600)
+        for entity in STANDARD_FEATURES.entities
+    }
+    on_spark = backfill_spark_entities(STANDARD_FEATURES, keys, spark=spark, lake_dir=tmp_path)
+    assert list(on_spark) == list(STANDARD_FEATURES.entities)
     informative: set[str] = set()
-    for entity in STANDARD_FEATURES.entities:
-        keys = edge_keys(STANDARD_FEATURES, entity, tables, keys_max=600)
-        expected = backfill(STANDARD_FEATURES, entity, keys, lake_dir=tmp_path)
-        actual = backfill_spark(STANDARD_FEATURES, entity, keys, spark=spark, lake_dir=tmp_path)
+    for entity, entity_keys in keys.items():
+        expected = backfill(STANDARD_FEATURES, entity, entity_keys, lake_dir=tmp_path)
+        actual = on_spark[entity]
         assert actual.schema == expected.schema
         results = compare_backfills(STANDARD_FEATURES, entity, expected, actual)
         disagreements = [r for r in results if not r.agrees]
         assert not disagreements, disagreements[:3]
-        assert all(r.compared == keys.num_rows > 0 for r in results)
+        assert all(r.compared == entity_keys.num_rows > 0 for r in results)
         for spec in STANDARD_FEATURES.for_entity(entity):
             if any(v not in (None, 0) for v in actual.column(spec.name).to_pylist()):
                 informative.add(spec.name)
@@ -126,9 +132,14 @@ def test_random_streams_agree(
     on 00:00 Shanghai; microsecond offsets; late events; retries later, equal and earlier), up to six per
     example, for the merchant, consumer and device features."""
     tables = _side_by_side([_rows_from_draws(draws) for draws in batch])
-    for entity in (Entity.MERCHANT, Entity.CONSUMER, Entity.DEVICE):
-        keys = edge_keys(STANDARD_FEATURES, entity, tables, keys_max=1_500)
-        assert not _disagreements(STANDARD_FEATURES, entity, tables, keys, spark)
+    entities = (Entity.MERCHANT, Entity.CONSUMER, Entity.DEVICE)
+    keys = {entity: edge_keys(STANDARD_FEATURES, entity, tables, keys_max=1_500) for entity in entities}
+    on_spark = backfill_spark_entities(STANDARD_FEATURES, keys, spark=spark, tables=tables)
+    for entity in entities:
+        expected = backfill(STANDARD_FEATURES, entity, keys[entity], tables=tables)
+        results = compare_backfills(STANDARD_FEATURES, entity, expected, on_spark[entity])
+        disagreements = [r for r in results if not r.agrees]
+        assert not disagreements, disagreements[:3]
 
 
 @settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])

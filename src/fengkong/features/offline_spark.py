@@ -79,7 +79,7 @@ from fengkong.features.spec import (
     WindowKind,
     parse_entity,
 )
-from fengkong.features.windows import MICROSECONDS_PER_SECOND
+from fengkong.features.windows import MICROSECONDS_PER_SECOND, from_microseconds
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -156,26 +156,41 @@ def local_spark_session(
         return active
     builder: Any = SparkSession.builder
     try:
-        session: SparkSession = (
-            builder.master(f"local[{cores}]")
-            .appName(app_name)
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-            # Adaptive execution runs every shuffle stage as a job of its own, which costs more than it
-            # saves on one machine; the plan has a fixed handful of shuffles (see SparkPlan).
-            .config("spark.sql.adaptive.enabled", "false")
-            .config("spark.default.parallelism", str(cores))
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{_log4j_file()}")
-            .getOrCreate()
-        )
+        with _quiet_pyspark():
+            session: SparkSession = (
+                builder.master(f"local[{cores}]")
+                .appName(app_name)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+                # Adaptive execution runs every shuffle stage as a job of its own, which costs more than it
+                # saves on one machine; the plan has a fixed handful of shuffles (see SparkPlan).
+                .config("spark.sql.adaptive.enabled", "false")
+                # A lake has a folder per day and event type: past 32 paths Spark lists files with a job of
+                # its own, which costs more than listing them on one machine.
+                .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
+                .config("spark.default.parallelism", str(cores))
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{_log4j_file()}")
+                .getOrCreate()
+            )
     except Exception as error:  # the JVM did not start: py4j and pyspark raise several kinds
         raise UnavailableError(f"Spark did not start in local mode: {error}") from error
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def _quiet_pyspark() -> Iterator[None]:
+    """pyspark warns once, when it first loads its test helpers, that pandas 3 is newer than it has tested;
+    fengkong hands it Arrow tables, never pandas frames, so that warning is not for fengkong's users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support", category=FutureWarning
+        )
+        yield
 
 
 @contextmanager
@@ -302,6 +317,12 @@ class SparkPlan:
         for number, group in enumerate(self.groups):
             for index, measure in enumerate(group.measures):
                 self.column_of.setdefault(measure, f"g{number}_m{index}")
+        # Keys of several entities in one query carry ``fk_entity``; each meets only its entity's groups.
+        self.entities = tuple(dict.fromkeys(spec.entity for spec in specs))
+        self.entities_of_group = [
+            tuple(dict.fromkeys(s.entity for s in specs if any(m in group.measures for m in s.measures)))
+            for group in self.groups
+        ]
 
     def calendar_days(self) -> set[int]:
         return {
@@ -388,9 +409,13 @@ class SparkPlan:
         for number, group in enumerate(self.groups):
             horizon = self._horizon_us(group)
             bucket = f"(t_us - pmod(t_us, {horizon}L)) DIV {horizon}L"
+            only = ""
+            if len(self.entities) > 1:
+                listed = ", ".join(_literal(e.value) for e in self.entities_of_group[number])
+                only = f" WHERE fk_entity IN ({listed})"
             key_parts.append(
                 f"SELECT {key_columns}, {number} AS fk_group, t_us - {horizon}L AS fk_low, fk_b AS fk_bucket "
-                f"FROM {self.keys} LATERAL VIEW explode(array({bucket}, {bucket} - 1)) fk_x AS fk_b"
+                f"FROM {self.keys} LATERAL VIEW explode(array({bucket}, {bucket} - 1)) fk_x AS fk_b{only}"
             )
         kept = ", ".join(["k.row_id", "k.t_us", *(f"k.{c}" for c in calendar)])
         event_columns = ", ".join(["e.fk_group", "e.event_id", "e.r_us", *(f"e.{n}" for n in lane_names)])
@@ -502,29 +527,77 @@ def backfill_spark(
     Spark: the same contract as :func:`fengkong.features.offline.backfill` (same keys, same lake or tables,
     same output columns, types and row order). ``spark`` is the session to run on (default: the active one,
     else a new local one, left running for the next call)."""
+    chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
+    results = _backfill(
+        feature_set,
+        [(chosen, keys, names)],
+        spark=spark,
+        lake_dir=lake_dir,
+        tables=tables,
+        deduplicate=deduplicate,
+    )
+    return results[chosen]
+
+
+def backfill_spark_entities(
+    feature_set: FeatureSet,
+    keys_by_entity: Mapping[Entity | str, pa.Table],
+    *,
+    spark: SparkSession | None = None,
+    lake_dir: Path | str | None = None,
+    tables: Mapping[str, pa.Table] | None = None,
+    deduplicate: bool = True,
+) -> dict[Entity, pa.Table]:
+    """:func:`backfill_spark` for several entities in one Spark query (each entity's keys meet only its own
+    groups of measures): one table per entity, as ``backfill_spark`` would return it. A Spark query costs
+    about a second however small, so a whole feature set is cheaper backfilled at once."""
+    requests: list[tuple[Entity, pa.Table, Sequence[str] | None]] = []
+    for entity, keys in keys_by_entity.items():
+        chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
+        if any(chosen is e for e, _, _ in requests):
+            raise InputError(f"entity {chosen.value!r} is given twice", field="keys_by_entity")
+        requests.append((chosen, keys, None))
+    return _backfill(
+        feature_set, requests, spark=spark, lake_dir=lake_dir, tables=tables, deduplicate=deduplicate
+    )
+
+
+def _backfill(
+    feature_set: FeatureSet,
+    requests: Sequence[tuple[Entity, pa.Table, Sequence[str] | None]],
+    *,
+    spark: SparkSession | None,
+    lake_dir: Path | str | None,
+    tables: Mapping[str, pa.Table] | None,
+    deduplicate: bool,
+) -> dict[Entity, pa.Table]:
     if (lake_dir is None) == (tables is None):
         raise InputError("give exactly one of lake_dir and tables", field="lake_dir")
-    chosen = entity if isinstance(entity, Entity) else parse_entity(entity)
-    specs = feature_set.for_entity(chosen, names)
+    chosen_specs = {entity: feature_set.for_entity(entity, names) for entity, _, names in requests}
+    specs = [spec for entity, _, _ in requests for spec in chosen_specs[entity]]
     session = spark if spark is not None else local_spark_session()
     tag = uuid.uuid4().hex[:12]
     wanted = _event_columns(specs)
     plan_keys = f"fk_keys_{tag}"
     relations = {t: f"fk_src_{t}_{tag}" for t in wanted}
-    probe = SparkPlan(specs, relations, plan_keys, deduplicate=deduplicate)
-    key_table = _keys_table(keys, probe.calendar_days())
+    calendar_days = SparkPlan(specs, relations, plan_keys).calendar_days()
+    parts = []
+    offset = 0
+    for entity, keys, _ in requests:
+        part = _keys_table(keys, calendar_days)
+        part = part.set_column(0, "row_id", pc.add(part.column("row_id"), offset))
+        parts.append(part.append_column("fk_entity", pa.array([entity.value] * part.num_rows, pa.string())))
+        offset += part.num_rows
+    if offset > bounds.offline_backfill_rows_max:
+        raise BoundExceededError("offline_backfill_rows_max", bounds.offline_backfill_rows_max, offset)
+    key_table = pa.concat_tables(parts)
     latest_us = int(pc.max(key_table.column("t_us")).as_py()) if key_table.num_rows else None
     plan = SparkPlan(specs, relations, plan_keys, deduplicate=deduplicate, latest_us=latest_us)
     through = None  # lake partitions dated after the latest read hold only later receipts
     if lake_dir is not None and latest_us is not None:
-        through = business_date(pc.max(keys.column(KEY_AS_OF)).as_py())
+        through = business_date(from_microseconds(latest_us))
     views: list[str] = []
-    with warnings.catch_warnings():
-        # pyspark warns once, at its first Arrow conversion, that pandas 3 is newer than it has tested;
-        # fengkong hands it Arrow tables, never pandas frames.
-        warnings.filterwarnings(
-            "ignore", message="PySpark does not yet fully support", category=FutureWarning
-        )
+    with _quiet_pyspark():
         try:
             for event_type, names_read in wanted.items():
                 frame = _events_frame(
@@ -541,17 +614,21 @@ def backfill_spark(
         finally:
             for view in views:
                 session.catalog.dropTempView(view)
-    require(
-        result.num_rows == keys.num_rows, f"Spark returned {result.num_rows} rows for {keys.num_rows} keys"
-    )
+    require(result.num_rows == offset, f"Spark returned {result.num_rows} rows for {offset} keys")
     result = result.sort_by([("row_id", "ascending")])
-    output: dict[str, pa.Array | pa.ChunkedArray] = {
-        KEY_ENTITY: keys.column(KEY_ENTITY),
-        KEY_AS_OF: keys.column(KEY_AS_OF),
-    }
-    for spec in specs:
-        output[spec.name] = result.column(spec.name).cast(OUTPUT_TYPES[spec.aggregation])
-    return pa.table(output)
+    tables_out: dict[Entity, pa.Table] = {}
+    start = 0
+    for entity, keys, _ in requests:
+        rows = result.slice(start, keys.num_rows)
+        start += keys.num_rows
+        output: dict[str, pa.Array | pa.ChunkedArray] = {
+            KEY_ENTITY: keys.column(KEY_ENTITY),
+            KEY_AS_OF: keys.column(KEY_AS_OF),
+        }
+        for spec in chosen_specs[entity]:
+            output[spec.name] = rows.column(spec.name).cast(OUTPUT_TYPES[spec.aggregation])
+        tables_out[entity] = pa.table(output)
+    return tables_out
 
 
 def _events_frame(

@@ -85,3 +85,15 @@ def test_comparing_backfills_of_different_keys_is_refused() -> None:
     empty = {name: [] for name in ("entity_id", "as_of")}
     with pytest.raises(InputError, match="rows"):
         compare_backfills(STANDARD_FEATURES, "merchant", KEYS, pa.table(empty))
+
+
+def test_several_entities_share_one_query_each_meeting_its_own_groups() -> None:
+    from fengkong.features.offline_spark import SparkPlan
+
+    specs = [*STANDARD_FEATURES.for_entity("device"), *STANDARD_FEATURES.for_entity("ip")]
+    relations = {t: f"src_{t}" for spec in specs for t in spec.event_types}
+    sql = SparkPlan(specs, relations, "keys").sql()
+    assert sql.count("GROUP BY row_id") == 1
+    assert "WHERE fk_entity IN ('device')" in sql and "WHERE fk_entity IN ('ip')" in sql
+    single = SparkPlan(list(STANDARD_FEATURES.for_entity("ip")), relations, "keys")
+    assert "fk_entity" not in single.sql()
