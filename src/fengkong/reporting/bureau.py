@@ -65,6 +65,8 @@ from fengkong.money import Money
 
 SETTLING_COMPONENTS: Final = frozenset({"principal", "interest", "fee", "waived_interest"})
 PAYMENT_COMPONENTS: Final = frozenset({"principal", "interest", "fee", "penalty", "recovery"})
+METRO2_ACCOUNT_CHARS_MAX: Final = 30  # Consumer Account Number, positions 43-72
+METRO2_AMOUNT_YUAN_MAX: Final = 999_999_999  # a nine-digit amount field
 _MONTH_PATTERN: Final = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -480,6 +482,8 @@ class BureauPolicy:
 def _identity_refusal(loan_id: str, identity: Identity | None, policy: BureauPolicy) -> Refusal | None:
     if identity is None or not identity.name:
         return Refusal(loan_id, "name", "no name on file for the borrower")
+    if _breaks_a_line(identity.name):
+        return Refusal(loan_id, "name", "contains '|' or a line break")
     if not identity.id_number:
         return Refusal(loan_id, "id_number", "no resident ID number on file for the borrower")
     try:
@@ -493,13 +497,26 @@ def _identity_refusal(loan_id: str, identity: Identity | None, policy: BureauPol
     return None
 
 
-def _loan_refusal(loan: LoanFacts) -> Refusal | None:
+def _breaks_a_line(text: str) -> bool:
+    return "|" in text or "\n" in text or "\r" in text
+
+
+def _loan_refusal(loan: LoanFacts, policy: BureauPolicy) -> Refusal | None:
     if loan.principal_fen <= 0:
         return Refusal(loan.loan_id, "principal", "must be positive")
     if not loan.installments:
         return Refusal(loan.loan_id, "installments", "the loan has no schedule")
     if not loan.currency:
         return Refusal(loan.loan_id, "currency", "missing")
+    if _breaks_a_line(loan.loan_id) or _breaks_a_line(loan.product):
+        return Refusal(loan.loan_id, "account", "contains '|' or a line break")
+    if policy.require_latin_name:  # the Metro 2-shaped file: ASCII, 30 characters, 9 digits of whole yuan
+        if not loan.loan_id.isascii() or len(loan.loan_id) > METRO2_ACCOUNT_CHARS_MAX:
+            return Refusal(
+                loan.loan_id, "loan_id", f"must be at most {METRO2_ACCOUNT_CHARS_MAX} ASCII characters"
+            )
+        if loan.principal_fen // 100 > METRO2_AMOUNT_YUAN_MAX:
+            return Refusal(loan.loan_id, "principal", f"over {METRO2_AMOUNT_YUAN_MAX} yuan (nine digits)")
     return None
 
 
@@ -553,7 +570,7 @@ def build_month(
         ended = loan.settled_on or loan.written_off_on
         if ended is not None and ended < start:
             continue  # closed in an earlier month: that month's file carried its last record
-        problem = _loan_refusal(loan) or _identity_refusal(
+        problem = _loan_refusal(loan, policy) or _identity_refusal(
             loan.loan_id, identities.get(loan.party_id), policy
         )
         if problem is not None:

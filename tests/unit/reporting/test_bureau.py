@@ -223,17 +223,32 @@ def test_the_metro2_shaped_file_has_426_character_records_and_matches_its_golden
     compare_with_golden("bureau_metro2_2026-06.txt", text)
 
 
-def test_a_field_that_would_break_the_file_is_refused_naming_it() -> None:
+def test_a_field_that_would_break_the_file_holds_the_account_back_naming_it() -> None:
     odd = replace(book.ON_TIME, loan_id="L|1")
     built = build_month(book.MONTH, [odd], book.IDENTITIES, {}, {}, BureauPolicy())
-    with pytest.raises(InputError) as caught:
-        pboc.render(built, "FK", book.GENERATED_AT)
-    assert caught.value.field == "account"
+    assert [(r.loan_id, r.field) for r in built.refused] == [("L|1", "account")]
+    piped = {**book.IDENTITIES, "P-1": replace(book.IDENTITIES["P-1"], name="张|三")}
+    built = build_month(book.MONTH, [book.ON_TIME], piped, {}, {}, BureauPolicy())
+    assert [(r.loan_id, r.field) for r in built.refused] == [("L-ONTIME", "name")]
     wide = replace(book.ON_TIME, loan_id="L-" + "9" * 40)
     built = build_month(book.MONTH, [wide], book.IDENTITIES, {}, {}, BureauPolicy(require_latin_name=True))
+    assert [r.field for r in built.refused] == ["loan_id"]
+    assert (
+        build_month(book.MONTH, [wide], book.IDENTITIES, {}, {}, BureauPolicy()).refused == ()
+    )  # PBOC: fine
+    huge = replace(book.ON_TIME, principal_fen=10**12)
+    built = build_month(book.MONTH, [huge], book.IDENTITIES, {}, {}, BureauPolicy(require_latin_name=True))
+    assert [r.field for r in built.refused] == ["principal"]
+
+
+def test_the_renderers_still_refuse_a_field_that_reaches_them_broken() -> None:
+    built = build_month(book.MONTH, [book.ON_TIME], book.IDENTITIES, {}, {}, BureauPolicy())
     with pytest.raises(InputError) as caught:
-        metro2.render(built, "FK", book.GENERATED_AT)
-    assert caught.value.field == "loan_id"
+        pboc.render(built, "FK|1", book.GENERATED_AT)
+    assert caught.value.field == "furnisher_id"
+    with pytest.raises(InputError) as caught:
+        metro2.render(built, "FURNISHER-ID-LONGER-THAN-TWENTY", book.GENERATED_AT)
+    assert caught.value.field == "furnisher_id"
 
 
 @st.composite
