@@ -390,17 +390,21 @@ def _check_trade_records(
                     Finding(name, "altered_record", f"record {row.record_id}: a signature does not verify")
                 )
         after = rows[-1].leaf_index
-    events = stores.receivables.events(connection)
-    for event_row in events:
-        checked += 1
-        entry = entries.get(event_row.leaf_index)
-        opened = commit(event_row.salt, event_row.canonical) == event_row.commitment
-        if entry is None or not opened or entry != commitment_entry(event_row.commitment):
-            findings.append(
-                Finding(
-                    name, "altered_record", f"receivable event {event_row.event_id} does not open its leaf"
-                )
-            )
+    after_event = 0
+    while True:
+        events = stores.receivables.events(
+            connection, after_event_id=after_event, limit=bounds.audit_verify_leaves_per_read_max
+        )
+        if not events:
+            break
+        for event_row in events:
+            checked += 1
+            entry = entries.get(event_row.leaf_index)
+            opened = commit(event_row.salt, event_row.canonical) == event_row.commitment
+            if entry is None or not opened or entry != commitment_entry(event_row.commitment):
+                message = f"receivable event {event_row.event_id} does not open its leaf"
+                findings.append(Finding(name, "altered_record", message))
+        after_event = events[-1].event_id
     return checked
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from fengkong import bounds
 from fengkong.chain import merkle
 from fengkong.chain.checkpoint import verify_checkpoint
 from fengkong.chain.note import VerifierKey
@@ -48,7 +49,7 @@ from fengkong.chain.registry_export import to_csv as registration_csv
 from fengkong.chain.registry_export import to_json as registration_json
 from fengkong.chain.trade import commit, commitment_entry, new_salt, opens
 from fengkong.domain.trade import TradeRecordKind
-from fengkong.errors import ConflictError, InputError, InvariantError
+from fengkong.errors import BoundExceededError, ConflictError, InputError, InvariantError
 from fengkong.money import D, Rounding
 from fengkong.services import chain as chain_service
 from fengkong.services.trade import TRADE_LOG, TradeStores, append_to_log, holds_batched_appends
@@ -521,7 +522,12 @@ def registration_export(connection: sa.Connection, stores: TradeStores) -> list[
     """Every transfer and financing so far as registration rows (:mod:`fengkong.chain.registry_export`)."""
     movements: list[MovementForRegistration] = []
     receivables: dict[str, ReceivableRow] = {}
-    for row in stores.receivables.events(connection, kinds=("transfer", "finance")):
+    events = stores.receivables.events(
+        connection, kinds=("transfer", "finance"), limit=bounds.receivable_export_rows_max + 1
+    )
+    if len(events) > bounds.receivable_export_rows_max:  # refused whole rather than cut short
+        raise BoundExceededError("receivable_export_rows_max", bounds.receivable_export_rows_max, len(events))
+    for row in events:
         receivable = receivables.get(row.receivable_id)
         if receivable is None:
             found = stores.receivables.receivable(connection, row.receivable_id, lock=False)

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 import fengkong.cli.audit  # noqa: F401  (registers the audit commands on the app)
 from fengkong.chain.checkpoint import verify_checkpoint
 from fengkong.chain.note import SignerKey
+from fengkong.chain.receivables import Refusal
 from fengkong.cli.main import app
 from fengkong.clock import FixedClock
 from fengkong.services import audit as audit_service
+from fengkong.services import receivables as receivable_service
 from fengkong.services.audit import AUDIT_LOG, AUDIT_ORIGIN, drain_audit, verify_database
 from fengkong.services.trade import TradeStores
 from fengkong.store.config import make_engine
@@ -98,6 +100,20 @@ def populated(engine: sa.Engine) -> TradeStores:
     stores = TradeStores.of(clock)
     fx.set_up_parties(engine, stores)
     fx.record_full_trade(engine, stores)
+    with engine.begin() as connection:
+        issued = receivable_service.issue_receivable(
+            connection,
+            stores,
+            receivable_id="R-1",
+            invoice_record_id="INV-1",
+            invoice_number=fx.INVOICE_NUMBER,
+            seller_tax_id=fx.SELLER_TAX_ID,
+            buyer_tax_id=fx.BUYER_TAX_ID,
+            amount=10_000_001,
+            issued_on=fx.DAY,
+            on=fx.DAY,
+        )
+    assert not isinstance(issued, Refusal)
     fx.checkpoint(engine, stores)
     enqueue(engine, clock, 3)
     drain_audit(engine, stores, AUDIT_KEY, clock)
@@ -128,7 +144,7 @@ TAMPERING = {
     "changed checkpoint": (
         [
             "DROP TRIGGER chain_checkpoints_no_update",
-            "UPDATE chain_checkpoints SET note = replace(note, '\n3\n', '\n2\n')",
+            "UPDATE chain_checkpoints SET note = replace(note, '\n4\n', '\n2\n')",
         ],
         "changed_checkpoint",
     ),
@@ -137,6 +153,13 @@ TAMPERING = {
             "DROP TRIGGER trade_records_no_update",
             "UPDATE trade_records SET canonical = CAST(replace(canonical, 'PO-1', 'PO-9') AS BLOB) "
             "WHERE record_id = 'PO-1'",
+        ],
+        "altered_record",
+    ),
+    "altered receivable event": (
+        [
+            "DROP TRIGGER receivable_events_no_update",
+            "UPDATE receivable_events SET canonical = CAST(replace(canonical, 'R-1', 'R-2') AS BLOB)",
         ],
         "altered_record",
     ),
