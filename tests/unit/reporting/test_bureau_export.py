@@ -287,3 +287,91 @@ def test_the_command_writes_the_file_and_refuses_bad_input_without_a_trace(
         ],
     )
     assert missing.exit_code == 2 and "FENGKONG_PSEUDONYM_KEY" in missing.output
+
+
+def test_the_command_exits_1_when_accounts_are_held_back_and_records_notices(
+    serviced_book: tuple[str, sa.Engine, FixedClock], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _, _ = serviced_book
+    monkeypatch.setenv("FENGKONG_DATA_KEYS", f"k1:{base64.b64encode(bytes([1]) * 32).decode()}")
+    monkeypatch.setenv("FENGKONG_DATA_KEY_ACTIVE", "k1")
+    monkeypatch.setenv("FENGKONG_PSEUDONYM_KEY", f"p1:{base64.b64encode(bytes([7]) * 32).decode()}")
+    out = tmp_path / "metro2.txt"
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "bureau",
+            "export",
+            "--database-url",
+            url,
+            "--month",
+            "2026-02",
+            "--format",
+            "metro2",
+            "--out",
+            str(out),
+            "--output",
+            "json",
+            "--furnisher-id",
+            "FK-TEST",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert summary["held_back"] == [
+        {"account": "L-C", "field": "name_latin", "reason": summary["held_back"][0]["reason"]}
+    ]
+    assert all(len(line) == 426 for line in out.read_text(encoding="ascii").splitlines())
+    table = runner.invoke(
+        app,
+        [
+            "bureau",
+            "export",
+            "--database-url",
+            url,
+            "--month",
+            "2026-02",
+            "--format",
+            "metro2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert table.exit_code == 1 and "held back" in table.stdout and "name_latin" in table.stdout
+    notice = runner.invoke(
+        app,
+        [
+            "bureau",
+            "notify",
+            "--database-url",
+            url,
+            "--notice-id",
+            "N-CLI",
+            "--loan-id",
+            "L-B",
+            "--on",
+            "2026-03-03",
+            "--channel",
+            "sms",
+        ],
+    )
+    assert notice.exit_code == 0 and json.loads(notice.stdout) == {"notice_id": "N-CLI", "created": True}
+    bad = runner.invoke(
+        app,
+        [
+            "bureau",
+            "notify",
+            "--database-url",
+            url,
+            "--notice-id",
+            "N-CLI2",
+            "--loan-id",
+            "L-B",
+            "--on",
+            "03/03",
+            "--channel",
+            "sms",
+        ],
+    )
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
