@@ -42,6 +42,7 @@ from fengkong.monitoring import metrics
 from fengkong.services.baseline_policy import BaselinePolicy, DecisionRecord, ObservedBook, merge_actions
 from fengkong.services.demo_features import DemoFeatures
 from fengkong.services.ingest_events import IngestReport, ingest_tables, open_seen_events
+from fengkong.services.model_report import train_evaluate_report
 from fengkong.sim.ecosystem import Ecosystem
 from fengkong.sim.latent import LatentState
 from fengkong.sim.response import (
@@ -323,6 +324,12 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
         summary.update(truth)
     summary["features"], feature_seconds = features.scoreboard(lake)
     if on_progress is not None:
+        on_progress("models", 0, 1)
+    with timings.stage("models"):
+        summary["models"] = _models_section(out, config.quick, ecosystem.current_date())
+    if on_progress is not None:
+        on_progress("models", 1, 1)
+    if on_progress is not None:
         on_progress("scoreboard", 1, 1)
     timings.seconds["total"] = time.perf_counter() - started
     summary["timings"] = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
@@ -333,6 +340,44 @@ def run_demo(config: DemoConfig, on_progress: ProgressCallback | None = None) ->
         json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return DemoResult(summary=summary, summary_path=path)
+
+
+def _models_section(out: Path, quick: bool, end: date) -> dict[str, Any]:
+    """Train, evaluate and monitor the scorecard and the gradient-boosted challenger on the run's lake (out of
+    time: early bookings train, later ones test), write ``<out>/models/report.html`` with the model cards,
+    and return the headline figures. The quick world is too short for matured labels on both sides of the
+    split, so it is skipped with that reason."""
+    if quick:
+        return {"skipped": "the quick world is too short for matured 180-day labels before and after a split"}
+    as_of = start_of_business_day(end)
+    try:
+        result = train_evaluate_report(out / "lake", out / "models", now=as_of)
+    except InputError as error:  # too few matured bookings or one class only: say so, keep the scoreboard
+        return {"skipped": str(error)}
+    figures = result.figures
+    champion = figures["champion"]["name"]
+    oracle = figures.get("oracle", {})
+    return {
+        "report": str(result.report_path.relative_to(out)),
+        "cards": sorted(str(path.relative_to(out)) for path in result.card_paths.values()),
+        "bad_definition": figures["bad_definition"],
+        "split_date": figures["split_date"],
+        "train_rows": figures["train"]["rows"],
+        "test_rows": figures["test"]["rows"],
+        "champion": champion,
+        "champion_selection": figures["champion"]["selection"],
+        "out_of_time": {
+            name: {key: model[key] for key in ("auc", "ks", "gini", "brier", "ece")}
+            for name, model in figures["models"].items()
+        },
+        "oracle_auc": oracle.get("auc"),
+        "champion_auc_gap_to_oracle": figures.get("auc_gap_to_oracle"),
+        "thin_file": {
+            key: figures["segments"].get(key) for key in ("thin_file_auc", "thick_file_auc", "thin_file_rows")
+        }
+        | {"approval_gain_at_equal_bad_rate": figures["thin_file_approvals"].get("gain")},
+        "score_psi": figures["psi"]["score"]["psi"],
+    }
 
 
 def _count(counts: Counter[str], tables: dict[str, pa.Table]) -> None:

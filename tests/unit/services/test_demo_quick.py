@@ -22,6 +22,7 @@ SECTIONS = (
     "loan_book",
     "ground_truth_evaluation",
     "features",
+    "models",
     "timings",
     "versions",
 )
