@@ -11,6 +11,7 @@ from fengkong.cli import (
     features,  # noqa: F401
     fraud,  # noqa: F401
     ingest,  # noqa: F401
+    lines,  # noqa: F401
     models,  # noqa: F401
     prepay,  # noqa: F401
     privacy,  # noqa: F401

@@ -9,7 +9,7 @@ indicator (reason code)                 weight  when
 ======================================  ======  ==============================================================
 ``fraud_signal``                        3       a fraud ring membership or an open fraud case
 ``collection_repayments``               3       repayments elsewhere came through collection (180 days)
-``past_due_on_line``                    3       this line ``past_due_days_min`` or more days past due (fewer: 1)
+``past_due_on_line``                    3       ``past_due_days_min`` or more days past due (fewer: 1)
 ``bureau_delinquency``                  1       bureau-reported delinquent months (24 months)
 ``repaying_less_than_drawn``            1       repaid under ``repaid_to_drawn_min`` of the drawn (90 days)
 ``rider_deliveries_falling``            1       deliveries, 7 days against 30, under ``falling_ratio_max``

@@ -38,6 +38,7 @@ from fengkong.domain.features import FeatureReader, FeatureValue
 from fengkong.errors import InputError
 from fengkong.store import credit_lines as store
 from fengkong.store import exposure
+from fengkong.store.config import database_url, make_engine
 
 #: feature names read per entity type: the dynamic rules' and the early warnings'
 FEATURE_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -53,6 +54,7 @@ FEATURE_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 
 DaysPastDue = Callable[[str, str], int]
+AlertRecord = store.AlertRecord  # the queue's rows, for callers above services (cli, api)
 
 
 @dataclass(slots=True)
@@ -289,3 +291,23 @@ def review_alert(
 ) -> store.AlertRecord:
     """Close an alert as ``confirmed`` or ``dismissed``."""
     return store.review_alert(connection, alert_id, outcome, at, reviewer)
+
+
+def line_view_in(url: str | None, party_id: str) -> list[LineView]:
+    """:func:`line_view` on the database at ``url`` (default: ``FENGKONG_DATABASE_URL``, else SQLite)."""
+    engine = make_engine(url or database_url())
+    try:
+        with engine.connect() as connection:
+            return line_view(connection, party_id)
+    finally:
+        engine.dispose()
+
+
+def alerts_in(url: str | None, status: str = "open", limit: int = 100) -> list[store.AlertRecord]:
+    """:func:`alerts` on the database at ``url``."""
+    engine = make_engine(url or database_url())
+    try:
+        with engine.connect() as connection:
+            return alerts(connection, status, limit)
+    finally:
+        engine.dispose()
