@@ -23,6 +23,7 @@ SECTIONS = (
     "ground_truth_evaluation",
     "features",
     "models",
+    "supply_chain",
     "timings",
     "versions",
 )
@@ -80,6 +81,20 @@ def test_decisions_read_the_online_features_and_parity_holds_on_every_logged_rea
     assert parity["values_compared"] >= features["reads"]
     assert parity["mismatches"] == 0 and parity["agrees"] is True
     assert features["events_applied"] > 100_000
+
+
+def test_the_supply_chain_catches_the_simulated_forgeries_and_every_injected_attack(
+    quick_runs: tuple[Path, dict, dict],
+) -> None:
+    _, summary, _ = quick_runs
+    chain = summary["supply_chain"]
+    assert chain["receivables_issued"] > 0 and chain["parts_financed"] > 0
+    assert chain["inclusion_proofs_verified"] == chain["parts_financed"]
+    for kind, count in chain["injected"].items():
+        assert chain["caught"].get(kind) == count, kind
+    for found in chain["simulated_fraud_caught"].values():
+        assert found["caught"] == found["in_window"]
+    assert sum(found["in_window"] for found in chain["simulated_fraud_caught"].values()) > 0
 
 
 def test_money_is_strings_that_parse(quick_runs: tuple[Path, dict, dict]) -> None:
