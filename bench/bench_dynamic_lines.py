@@ -165,6 +165,10 @@ class ArmFigures:
         return self.margin_fen / 100 / self.lines if self.lines else math.nan
 
     @property
+    def loss_per_line_yuan(self) -> float:
+        return self.written_off_fen / 100 / self.lines if self.lines else math.nan
+
+    @property
     def loss_rate(self) -> float:
         return self.written_off_fen / self.drawn_fen if self.drawn_fen else math.nan
 
@@ -446,6 +450,14 @@ def report(results: list[SeedResult]) -> str:
     ]
     control_margin = _interval([r.control.margin_per_line_yuan for r in results])
     treatment_margin = _interval([r.treatment.margin_per_line_yuan for r in results])
+    per_line_reduction = [
+        1 - r.treatment.loss_per_line_yuan / r.control.loss_per_line_yuan
+        if r.control.loss_per_line_yuan
+        else math.nan
+        for r in results
+    ]
+    control_loss_line = _interval([r.control.loss_per_line_yuan for r in results])
+    treatment_loss_line = _interval([r.treatment.loss_per_line_yuan for r in results])
     control_loss = _interval([r.control.loss_rate for r in results])
     treatment_loss = _interval([r.treatment.loss_rate for r in results])
     alerted = sum(r.alerted_parties for r in results)
@@ -465,6 +477,10 @@ def report(results: list[SeedResult]) -> str:
         f"treatment {_fmt(*treatment_loss, 100, 3, ' %')}",
         f"  loss reduction              {_fmt(*_interval(reduction), 100, 1, ' %')}   "
         f"goal: >= {GOAL_LOSS_REDUCTION * 100:.0f} %",
+        f"loss per line booked, yuan   control {_fmt(*control_loss_line)}   "
+        f"treatment {_fmt(*treatment_loss_line)}",
+        f"  reduction per line          {_fmt(*_interval(per_line_reduction), 100, 1, ' %')}   "
+        f"goal: >= {GOAL_LOSS_REDUCTION * 100:.0f} % (the arms are randomised halves: same denominator)",
         f"early warnings: {alerted} parties alerted, {followed} defaulted after the alert, {with_lead} with "
         f">= {LEAD_DAYS_MIN} days' lead",
         f"  precision (>= {LEAD_DAYS_MIN} d lead)      {_fmt(*precision, 100, 1, ' %')}   "

@@ -6,10 +6,11 @@ the stronger action always wins):
 
 1. **freeze** (the line stays, new draws are refused: the limit goes to 0 and the line is marked frozen) on a
    fraud signal — the party is in a fraud ring, or has an open fraud review case — or on a delinquency:
-   this line past due, or repayments elsewhere coming through collection
-   (``consumer_collection_repayment_share_180d``);
-2. **cut** (the limit keeps ``cut_keep_permille`` of itself, rounded down to the line unit) on a surge of
-   bad reviews of a merchant (the 24-hour share of 1–2 star reviews over enough reviews, or the 7-day share).
+   this line ``past_due_freeze_days_min`` or more days past due, or repayments elsewhere coming through
+   collection (``consumer_collection_repayment_share_180d``);
+2. **cut** (the limit keeps ``cut_keep_permille`` of itself, rounded down to the line unit) on a first miss
+   (this line past due, fewer days than a freeze needs: most first misses cure) or on a surge of bad reviews
+   of a merchant (the 24-hour share of 1–2 star reviews over enough reviews, or the 7-day share).
    Bureau-reported delinquencies are not a cut: they were known when the line was granted and priced then
    (a level, not a change); they are an early-warning indicator instead;
 3. **raise** on a sustained rise in a rider's deliveries: both growth ratios (deliveries and earnings, the
@@ -112,6 +113,7 @@ class DynamicLineParameters:
     bad_review_share_7d_max: Decimal = Decimal("0.3")
     collection_share_max: Decimal = Decimal("0")  # any repayment through collection is a delinquency
     cut_keep_permille: int = 500
+    past_due_freeze_days_min: int = 30  # fewer days past due on the line: a cut; this many: a freeze
 
     def __post_init__(self) -> None:
         version = self.rule_version
@@ -140,6 +142,12 @@ class DynamicLineParameters:
         _integer(self.line_unit_fen, "line_unit_fen", 1, self.product_line_max_fen)
         _integer(self.bad_review_reviews_24h_min, "bad_review_reviews_24h_min", 1, 1_000_000)
         _integer(self.cut_keep_permille, "cut_keep_permille", 0, bounds.credit_line_step_permille_max - 1)
+        _integer(
+            self.past_due_freeze_days_min,
+            "past_due_freeze_days_min",
+            bounds.credit_line_history_days_min,
+            bounds.credit_line_history_days_max,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +241,7 @@ def _freeze_reason(
         return LineReason.FRAUD_RING, {"fraud_ring_member": 1}
     if fraud.open_cases > 0:
         return LineReason.FRAUD_CASE_OPEN, {"fraud_cases_open": fraud.open_cases}
-    if state.days_past_due > 0:
+    if state.days_past_due >= params.past_due_freeze_days_min:
         return LineReason.PAST_DUE, {"days_past_due": state.days_past_due}
     collection = _number(features, "consumer_collection_repayment_share_180d")
     if collection is not None and collection > params.collection_share_max:
@@ -242,8 +250,10 @@ def _freeze_reason(
 
 
 def _cut_reason(
-    features: Mapping[str, FeatureValue], params: DynamicLineParameters
+    state: LineState, features: Mapping[str, FeatureValue], params: DynamicLineParameters
 ) -> tuple[LineReason, dict[str, float | int]] | None:
+    if state.days_past_due > 0:  # a first miss: most cure (CALIBRATION.md), so cut, do not freeze yet
+        return LineReason.PAST_DUE, {"days_past_due": state.days_past_due}
     reviews = _number(features, "merchant_reviews_24h")
     share_24h = _number(features, "merchant_bad_review_share_24h")
     share_7d = _number(features, "merchant_bad_review_share_7d")
@@ -309,7 +319,7 @@ def propose(
     if frozen is not None:
         reason, triggers = frozen
         return _change(state, LineAction.FREEZE, reason, 0, as_of, params, triggers)
-    cut = _cut_reason(features, params)
+    cut = _cut_reason(state, features, params)
     if cut is not None:
         reason, triggers = cut
         new_limit = _round_down(state.limit_fen * params.cut_keep_permille // PERMILLE, params.line_unit_fen)

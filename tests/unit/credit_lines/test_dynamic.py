@@ -111,8 +111,20 @@ def test_delinquency_elsewhere_and_fraud_freeze_and_win_over_a_raise() -> None:
     case = propose(line(), GROWING, FraudSignals(open_cases=2), TODAY)
     assert case is not None and case.reason is LineReason.FRAUD_CASE_OPEN
     assert dict(case.triggers) == {"fraud_cases_open": 2}
-    past_due = propose(line(days_past_due=9), GROWING, NO_FRAUD, TODAY)
+    past_due = propose(line(days_past_due=30), GROWING, NO_FRAUD, TODAY)
     assert past_due is not None and past_due.reason is LineReason.PAST_DUE
+    assert past_due.action is LineAction.FREEZE
+
+
+def test_a_first_miss_cuts_the_line_and_a_long_one_freezes_it() -> None:
+    first = propose(line(days_past_due=9), GROWING, NO_FRAUD, TODAY)
+    assert first is not None and first.action is LineAction.CUT and first.reason is LineReason.PAST_DUE
+    assert first.new_limit_fen == 5_000 * YUAN and dict(first.triggers) == {"days_past_due": 9}
+    cut_once = apply(line(days_past_due=9), first)
+    longer = propose(dataclasses.replace(cut_once, days_past_due=29), {}, NO_FRAUD, TODAY)
+    assert longer is not None and longer.new_limit_fen == 2_500 * YUAN  # each review cuts again
+    frozen = propose(dataclasses.replace(cut_once, days_past_due=30), {}, NO_FRAUD, TODAY)
+    assert frozen is not None and frozen.action is LineAction.FREEZE
 
 
 def test_bureau_delinquencies_known_at_booking_do_not_cut() -> None:
@@ -143,6 +155,7 @@ def test_apply_makes_a_new_state() -> None:
         ("raise_cooldown_days", 366),
         ("raise_line_age_days_min", 0),
         ("cut_keep_permille", 1_000),
+        ("past_due_freeze_days_min", 0),
         ("bad_review_share_24h_max", Decimal("1.5")),
         ("product_line_max_fen", 0),
         ("raise_deliveries_30d_min", True),
