@@ -35,6 +35,7 @@ The reference run in the same process is the control arm: each figure is printed
 
     .venv/bin/python bench/bench_dynamic_lines.py --seeds 5 --jobs 2  # small world, 365 days (minutes)
     .venv/bin/python bench/bench_dynamic_lines.py --quick --seeds 2   # tiny world, 150 days (seconds)
+    .venv/bin/python bench/bench_dynamic_lines.py --seeds 5 --jobs 3 --no-raise  # cuts and freezes only
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ import sqlalchemy as sa
 from scipy import stats
 
 from fengkong.clock import start_of_business_day
+from fengkong.credit_lines.dynamic import DynamicLineParameters
 from fengkong.domain.features import FeatureValue, FeatureVector
 from fengkong.errors import ConflictError
 from fengkong.services import credit_line_review as review
@@ -205,7 +207,14 @@ def _instant(today: date) -> datetime:
     return start_of_business_day(today) + timedelta(hours=12)
 
 
-def run_seed(seed: int, quick: bool, days: int | None, review_every: int, work: Path) -> SeedResult:
+def run_seed(
+    seed: int,
+    quick: bool,
+    days: int | None,
+    review_every: int,
+    work: Path,
+    params: DynamicLineParameters | None = None,
+) -> SeedResult:
     started = time.perf_counter()
     scenario = _scenario(quick, seed, days)
     total_days = int(scenario.days)
@@ -239,7 +248,7 @@ def run_seed(seed: int, quick: bool, days: int | None, review_every: int, work: 
             line_actions = LenderActions()
             if day % review_every == 0:
                 line_actions = _review(
-                    engine, features, book, past_due, policy, today, day, result, first_alert_day
+                    engine, features, book, past_due, policy, today, day, result, first_alert_day, params
                 )
                 frozen.update(
                     zip(line_actions.line_party.tolist(), line_actions.line_product.tolist(), strict=True)
@@ -358,10 +367,13 @@ def _review(
     day: int,
     result: SeedResult,
     first_alert_day: dict[str, int],
+    params: DynamicLineParameters | None,
 ) -> LenderActions:
     past_due.update(book, today)
     try:
-        report = review.review_lines(engine, features, _instant(today), days_past_due=past_due.days)
+        report = review.review_lines(
+            engine, features, _instant(today), days_past_due=past_due.days, params=params
+        )
     except ConflictError as error:  # pragma: no cover - one writer: a conflict is a bug
         raise SystemExit(f"review conflict: {error}") from error
     result.raised += report.raised
@@ -500,11 +512,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=None, help="simulated days (default: the world's)")
     parser.add_argument("--review-every", type=int, default=REVIEW_EVERY_DAYS, help="days between reviews")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, one process each")
+    parser.add_argument("--no-raise", action="store_true", help="treatment cuts and freezes, never raises")
     args = parser.parse_args(argv)
     if not 1 <= args.seeds <= 100 or not 1 <= args.review_every <= 90 or not 1 <= args.jobs <= 16:
         parser.error("--seeds must be 1..100, --review-every 1..90 and --jobs 1..16")
     if args.days is not None and not 30 <= args.days <= 3_650:
         parser.error("--days must be 30..3650")
+    params = DynamicLineParameters(raise_growth_min=Decimal(1_000_000)) if args.no_raise else None
     results = []
     # the SQLite file in memory-backed storage where there is one: commits then cost no disk flush
     shm = Path("/dev/shm")
@@ -513,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ProcessPoolExecutor(max_workers=args.jobs) as pool,
     ):
         futures = [
-            pool.submit(run_seed, seed, args.quick, args.days, args.review_every, Path(work))
+            pool.submit(run_seed, seed, args.quick, args.days, args.review_every, Path(work), params)
             for seed in range(1, args.seeds + 1)
         ]
         for future in futures:
