@@ -633,7 +633,14 @@ def apply_repayment(
             PostingLine(join_account(LOANS_RECEIVABLE, loan), Money(-(principal_paid + prepaid), currency))
         )
     posting = Posting(f"repay:{repayment_id}", business_date, f"repayment on {loan}", tuple(lines))
-    named = tuple((component.value, parts[component]) for component in chosen.order)
+    # a payoff also pays the fees not yet due and the interest to the day: they belong to their components
+    paid = {
+        Component.PENALTY: parts[Component.PENALTY],
+        Component.FEE: fee_paid,
+        Component.INTEREST: interest_paid,
+        Component.PRINCIPAL: principal_paid,
+    }
+    named = tuple((component.value, paid[component]) for component in chosen.order)
     return RepaymentApplied(
         repayment_id=repayment_id,
         loan_id=loan,
