@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import require_utc
-from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, InvariantError, NotFoundError
+from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, NotFoundError
 from fengkong.store import exposure, tables, tables_credit_lines, tables_fraud
+from fengkong.store.dialect import insert_ignoring_duplicates as _insert_ignoring_duplicates
 
 LINES = tables_credit_lines.credit_lines
 CHANGES = tables_credit_lines.credit_line_changes
@@ -116,20 +116,6 @@ def _json(values: Mapping[str, float | int], field: str) -> str:
         if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError("maps feature names to numbers", field=field)
     return json.dumps(dict(values), sort_keys=True, allow_nan=False)
-
-
-def _insert_ignoring_duplicates(
-    connection: sa.Connection, table: sa.Table, row: Mapping[str, object]
-) -> bool:
-    """Insert unless the primary key exists; whether a row was written (decided by RETURNING)."""
-    key = next(iter(table.primary_key.columns))
-    if connection.dialect.name == "postgresql":
-        statement: sa.Insert = postgresql.insert(table).values(dict(row)).on_conflict_do_nothing()
-    elif connection.dialect.name == "sqlite":
-        statement = sqlite.insert(table).values(dict(row)).on_conflict_do_nothing()
-    else:
-        raise InvariantError(f"unsupported database {connection.dialect.name}")
-    return connection.execute(statement.returning(key)).first() is not None
 
 
 def line_from_row(row: sa.RowMapping) -> LineRecord:

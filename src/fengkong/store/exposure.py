@@ -30,12 +30,12 @@ from datetime import datetime
 from typing import Final, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import require_utc
 from fengkong.errors import IdempotencyConflictError, InputError, InvariantError, NotFoundError
 from fengkong.store import tables
+from fengkong.store.dialect import insert_ignoring_duplicates
 
 Cap = Literal["party_limit", "household_cap"]
 HoldStatus = Literal["held", "released", "expired", "converted"]
@@ -109,16 +109,8 @@ def _utc(value: datetime, field: str) -> datetime:
 
 
 def _insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table, row: dict[str, object]) -> int:
-    """Insert the row unless its primary key exists; 1 if inserted, else 0 (the driver's rowcount is not
-    relied on: RETURNING says whether a row was written)."""
-    key = next(iter(table.primary_key.columns))
-    if connection.dialect.name == "postgresql":
-        statement: sa.Insert = postgresql.insert(table).values(row).on_conflict_do_nothing()
-    elif connection.dialect.name == "sqlite":
-        statement = sqlite.insert(table).values(row).on_conflict_do_nothing()
-    else:
-        raise InvariantError(f"unsupported database {connection.dialect.name}")
-    return 0 if connection.execute(statement.returning(key)).first() is None else 1
+    """Insert the row unless its primary key exists; 1 if inserted, else 0."""
+    return 1 if insert_ignoring_duplicates(connection, table, row) else 0
 
 
 def set_party_limit(

@@ -16,17 +16,16 @@ interception in the same commit as the rest of its work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import require_utc
 from fengkong.errors import ConflictError, IdempotencyConflictError, InputError, InvariantError, NotFoundError
 from fengkong.store import tables_fraud
+from fengkong.store.dialect import insert_ignoring_duplicates as _insert_ignoring_duplicates
 
 INTERCEPTIONS = tables_fraud.fraud_interceptions
 CASES = tables_fraud.fraud_cases
@@ -75,20 +74,6 @@ class LabelRecord:
     observed_at: datetime
     known_at: datetime
     case_id: str
-
-
-def _insert_ignoring_duplicates(
-    connection: sa.Connection, table: sa.Table, row: Mapping[str, object]
-) -> bool:
-    """Insert unless the primary key exists; whether a row was written (decided by RETURNING)."""
-    key = next(iter(table.primary_key.columns))
-    if connection.dialect.name == "postgresql":
-        statement: sa.Insert = postgresql.insert(table).values(dict(row)).on_conflict_do_nothing()
-    elif connection.dialect.name == "sqlite":
-        statement = sqlite.insert(table).values(dict(row)).on_conflict_do_nothing()
-    else:
-        raise InvariantError(f"unsupported database {connection.dialect.name}")
-    return connection.execute(statement.returning(key)).first() is not None
 
 
 def interception_from_row(row: sa.RowMapping) -> InterceptionRecord:

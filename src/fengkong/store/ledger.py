@@ -28,7 +28,6 @@ from datetime import date
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock
@@ -43,6 +42,7 @@ from fengkong.errors import (
 )
 from fengkong.money import Money
 from fengkong.store import tables
+from fengkong.store.dialect import insert_for as _insert
 
 #: Mirrors :data:`fengkong.ledger.accounts.SUBACCOUNT_SEPARATOR` (store/ may not import ledger/; tested).
 SUBACCOUNT_SEPARATOR: Final = ":"
@@ -65,15 +65,6 @@ class PostedBatch:
 
     posted: tuple[str, ...]
     duplicates: tuple[str, ...]
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    name = connection.dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise InvariantError(f"unsupported database dialect {name!r}")
 
 
 def _bind(column: sa.Column[Any], connection: sa.Connection) -> Any:

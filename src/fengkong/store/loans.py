@@ -24,12 +24,12 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.errors import InvariantError, NotFoundError
 from fengkong.store import tables
+from fengkong.store.dialect import insert_for as _insert
 
 #: (field of the servicing state, column of ``loans``, kind): kind is "int", "date" or "date?" (nullable).
 STATE_COLUMNS: Final = (
@@ -67,14 +67,6 @@ INSTALLMENT_AMOUNTS: Final = (
     "paid_fee_fen",
     "waived_interest_fen",
 )
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise InvariantError(f"unsupported database dialect {connection.dialect.name!r}")
 
 
 def _read_expression(dialect: str, column: str, kind: str) -> str:

@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock, require_utc
@@ -40,6 +39,7 @@ from fengkong.domain.products import (
 from fengkong.errors import ConflictError, InputError, InvariantError, NotFoundError
 from fengkong.money import Money
 from fengkong.store import tables
+from fengkong.store.dialect import insert_for as _insert
 from fengkong.store.tables_offers import offers as offers_table
 
 JsonObject = dict[str, Any]
@@ -206,14 +206,6 @@ class StoredOffer:
     @property
     def is_line(self) -> bool:
         return self.offer.schedule is None
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise InvariantError(f"unsupported database dialect {connection.dialect.name!r}")
 
 
 def _check_id(value: object, field: str) -> str:

@@ -14,12 +14,11 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock
-from fengkong.errors import InvariantError
 from fengkong.store import tables
+from fengkong.store.dialect import insert_for as _insert
 from fengkong.store.tables_privacy import (
     privacy_consents,
     privacy_purges,
@@ -27,14 +26,6 @@ from fengkong.store.tables_privacy import (
     review_cases,
     told_reasons,
 )
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise InvariantError(f"unsupported database dialect {connection.dialect.name!r}")
 
 
 class PrivacyRepository:

@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock, require_utc
@@ -36,6 +35,7 @@ from fengkong.errors import (
     NotFoundError,
 )
 from fengkong.store import tables
+from fengkong.store.dialect import insert_for as _insert
 
 ROLE_SEPARATOR: Final = ","
 
@@ -43,18 +43,6 @@ JsonObject = dict[str, Any]
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    """The dialect's INSERT construct, which has ``on_conflict_do_nothing`` on both supported backends."""
-    name = connection.dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise InvariantError(
-        f"unsupported database dialect {name!r}; make_engine admits only sqlite and postgresql"
-    )
 
 
 def _require_text(value: object, field: str, length_max: int) -> str:

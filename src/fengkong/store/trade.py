@@ -10,21 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengkong import bounds
 from fengkong.clock import Clock
 from fengkong.errors import BoundExceededError, ConflictError, InvariantError
 from fengkong.store import tables_trade as t
-
-
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+from fengkong.store.dialect import insert_for as _insert
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
