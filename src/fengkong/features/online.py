@@ -363,7 +363,7 @@ class OnlineFeatureEngine:
         )
         self._logs: dict[tuple[int, str], _Log] = {}
         self._seen: dict[str, int] = {}  # event ID -> earliest receipt (µs)
-        self._seen_oldest_us: int | None = None  # no remembered receipt is older (evict skips the scan)
+        self._seen_oldest_us: int | None = None  # a lower bound on remembered receipts (evict: skip the scan)
         self._evicted_through_us: int | None = None  # no read may see events received at or before this
         self._evicted_at_us: int | None = None  # reads before this instant are refused
         self._horizon_us = {
@@ -469,7 +469,8 @@ class OnlineFeatureEngine:
                 slow.append(position)
             else:
                 seen[event_id] = received_us
-        oldest = min((received_list[i] for i, kept in enumerate(fast) if kept), default=None)
+        # the batch's earliest receipt bounds the remembered ones from below (a bound is all evict needs)
+        oldest = pc.min(received).as_py()
         if oldest is not None and (self._seen_oldest_us is None or oldest < self._seen_oldest_us):
             self._seen_oldest_us = oldest
         changed = len(id_list) - len(slow)
